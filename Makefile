@@ -37,12 +37,13 @@ WRITER_OBJ:= $(WRITER_SRC:%.c=$(BUILD)/obj/%.o)
 READER_OBJ:= $(READER_SRC:%.c=$(BUILD)/obj/%.o)
 
 EXAMPLES  := $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c))
+BENCHES   := $(patsubst bench/%.c,$(BUILD)/bench/%,$(wildcard bench/*.c))
 UNIT_TESTS:= $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 
 DEPS_STAMP := $(BUILD)/.deps-ok
 
 .PHONY: all check unit integration demo bench install clean deps
-all: $(BUILD)/libsockpool.so $(BUILD)/sockpool $(BUILD)/sockpool-stat $(EXAMPLES)
+all: $(BUILD)/libsockpool.so $(BUILD)/sockpool $(BUILD)/sockpool-stat $(EXAMPLES) $(BENCHES)
 
 deps: $(DEPS_STAMP)
 $(DEPS_STAMP): scripts/deps.sh
@@ -66,6 +67,10 @@ $(BUILD)/sockpool-stat: src/cli/sockpool_stat.c $(READER_OBJ) $(BUILD)/obj/src/c
 	$(CC) $(ALLCFLAGS) -o $@ $^
 
 $(BUILD)/examples/%: examples/%.c $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(ALLCFLAGS) -o $@ $< -lpthread
+
+$(BUILD)/bench/%: bench/%.c $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(CC) $(ALLCFLAGS) -o $@ $< -lpthread
 

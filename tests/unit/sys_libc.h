@@ -1,0 +1,25 @@
+/*
+ * sys_libc.h: points the engine's system calls at libc itself.
+ *
+ * Unit tests link the engine without the shim, so libc's names are the
+ * real functions.  Include this in exactly one file of each test binary;
+ * a test that needs a fault swaps one pointer in `sys` and restores it.
+ */
+#ifndef SOCKPOOL_TEST_SYS_LIBC_H
+#define SOCKPOOL_TEST_SYS_LIBC_H
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "../../src/core/sys.h"
+
+struct sys_calls sys = {
+	.socket = socket, .connect = connect, .close = close,
+	.shutdown = shutdown, .read = read, .write = write,
+	.readv = readv, .writev = writev, .recv = recv, .send = send,
+	.recvfrom = recvfrom, .sendto = sendto, .recvmsg = recvmsg,
+	.sendmsg = sendmsg, .dup = dup, .dup2 = dup2, .dup3 = dup3,
+	.fcntl = fcntl, .setsockopt = setsockopt, .getsockopt = getsockopt,
+};
+
+#endif
