@@ -31,6 +31,8 @@ struct sys_calls {
 			  const struct sockaddr *addr, socklen_t addrlen);
 	ssize_t (*recvmsg)(int fd, struct msghdr *msg, int flags);
 	ssize_t (*sendmsg)(int fd, const struct msghdr *msg, int flags);
+	int (*accept)(int fd, struct sockaddr *addr, socklen_t *len);
+	int (*accept4)(int fd, struct sockaddr *addr, socklen_t *len, int flags);
 	int (*dup)(int fd);
 	int (*dup2)(int fd, int newfd);
 	int (*dup3)(int fd, int newfd, int flags);

@@ -18,7 +18,7 @@ struct sys_calls sys = {
 	.shutdown = shutdown, .read = read, .write = write,
 	.readv = readv, .writev = writev, .recv = recv, .send = send,
 	.recvfrom = recvfrom, .sendto = sendto, .recvmsg = recvmsg,
-	.sendmsg = sendmsg, .dup = dup, .dup2 = dup2, .dup3 = dup3,
+	.sendmsg = sendmsg, .accept = accept, .accept4 = accept4, .dup = dup, .dup2 = dup2, .dup3 = dup3,
 	.fcntl = fcntl, .setsockopt = setsockopt, .getsockopt = getsockopt,
 };
 

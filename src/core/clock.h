@@ -1,0 +1,21 @@
+/*
+ * clock.h: the engine's sense of time, CLOCK_MONOTONIC in milliseconds.
+ * Modules take a clock function so tests can drive time by hand.
+ */
+#ifndef SOCKPOOL_CORE_CLOCK_H
+#define SOCKPOOL_CORE_CLOCK_H
+
+#include <stdint.h>
+#include <time.h>
+
+typedef uint64_t (*clock_ms_fn)(void);
+
+static inline uint64_t clock_monotonic_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+#endif

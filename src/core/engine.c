@@ -1,0 +1,387 @@
+/*
+ * engine.c: what happens on socket, connect, close and the rest (see
+ * engine.h), built from the pool, the conns and the configuration.
+ *
+ * The life of a pooled connection, as this file sees it:
+ *   socket()  -> a CANDIDATE conn for every TCP socket
+ *   connect() -> eligible destination: take an idle socket from the pool
+ *                and move it onto the program's fd (MANAGED, reused), or
+ *                connect for real (MANAGED, fresh); otherwise forget the fd
+ *   I/O       -> conn.c follows the HTTP conversation
+ *   close()   -> at a clean boundary: a private high CLOEXEC dup goes to
+ *                the pool, then the program's fd is closed either way
+ */
+#include "engine.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#include "../stats/stats_writer.h"
+#include "clock.h"
+#include "conn.h"
+#include "fdtab.h"
+#include "log.h"
+#include "pool.h"
+#include "sys.h"
+
+/* The largest fd table we reserve, whatever RLIMIT_NOFILE allows. */
+#define ENGINE_MAX_TABLE_FDS (1u << 20)
+/* Private fds sit this far below the soft fd limit (or below 8192). */
+#define ENGINE_PRIVATE_FD_CEILING 8192
+
+static struct config cfg;
+static struct pool pool;
+static bool active;
+static int private_fd_floor;
+static int fd_high_water;	/* highest fd that ever had a conn */
+
+const struct config *engine_config(void)
+{
+	return &cfg;
+}
+
+bool engine_active(void)
+{
+	return __atomic_load_n(&active, __ATOMIC_ACQUIRE);
+}
+
+static uint64_t engine_now_ms(void)
+{
+	return clock_monotonic_ms();
+}
+
+static void open_log(void)
+{
+	int fd = 2;
+
+	if (cfg.log_file[0] != '\0') {
+		fd = open(cfg.log_file, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+		if (fd < 0)
+			fd = 2;
+	}
+	log_setup(cfg.log_level, fd);
+	if (fd == 2 && cfg.log_file[0] != '\0')
+		log_warn("cannot open SOCKPOOL_LOG_FILE %s: %s; logging to stderr",
+			 cfg.log_file, strerror(errno));
+}
+
+/* Pooled sockets spend the program's fd budget: keep them to a quarter of
+ * it, on fds at the top of the range the program is unlikely to reach. */
+static void size_pool_to_fd_limit(void)
+{
+	struct rlimit rl;
+	rlim_t soft = 1024;
+	unsigned budget;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
+		soft = rl.rlim_cur;
+	if (soft > ENGINE_PRIVATE_FD_CEILING)
+		soft = ENGINE_PRIVATE_FD_CEILING;
+	budget = (unsigned)(soft / 4);
+	if (cfg.max_idle > budget)
+		cfg.max_idle = budget;
+	private_fd_floor = (int)soft - (int)cfg.max_idle - 1;
+	if (private_fd_floor < 3)
+		private_fd_floor = 3;
+}
+
+static size_t table_size_for_fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_max == RLIM_INFINITY ||
+	    rl.rlim_max > ENGINE_MAX_TABLE_FDS)
+		return ENGINE_MAX_TABLE_FDS;
+	return rl.rlim_max < 1024 ? 1024 : (size_t)rl.rlim_max;
+}
+
+void engine_start(config_getenv_fn getenv_fn, const char *program)
+{
+	char err[256];
+
+	if (config_load(&cfg, getenv_fn, err, sizeof(err)) != 0) {
+		log_setup(LOG_LEVEL_WARN, 2);
+		log_error("%s; sockpool is off for this process", err);
+		return;
+	}
+	open_log();
+	if (cfg.disabled)
+		return;
+	if (fdtab_init(table_size_for_fd_limit()) != 0) {
+		log_error("cannot reserve the fd table: %s; sockpool is off", strerror(errno));
+		return;
+	}
+	size_pool_to_fd_limit();
+	pool_init(&pool, cfg.max_idle_per_dest, cfg.max_idle, engine_now_ms);
+	if (cfg.stats &&
+	    stats_writer_open(cfg.stats_dir[0] != '\0' ? cfg.stats_dir : NULL, program) != 0)
+		log_warn("cannot create the statistics segment in %s: %s; no statistics",
+			 cfg.stats_dir[0] != '\0' ? cfg.stats_dir : "/dev/shm", strerror(errno));
+	__atomic_store_n(&active, true, __ATOMIC_RELEASE);
+	log_info("active: %u idle per destination, %u in all, idle timeout %u ms",
+		 cfg.max_idle_per_dest, cfg.max_idle, cfg.idle_timeout_ms);
+}
+
+void engine_stop(void)
+{
+	if (engine_active())
+		stats_writer_close();
+}
+
+static void forget_fd(int fd)
+{
+	struct conn *c = fdtab_take(fd);
+
+	if (c != NULL)
+		conn_release(c);
+}
+
+void engine_fd_reused(int fd)
+{
+	if (fd >= 0)
+		forget_fd(fd);
+}
+
+void engine_socket_created(int fd, int domain, int type, int protocol)
+{
+	struct conn *c;
+
+	engine_fd_reused(fd);
+	if (fd < 0 || !engine_active())
+		return;
+	if ((domain != AF_INET && domain != AF_INET6) ||
+	    (type & 0xf) != SOCK_STREAM ||
+	    (protocol != 0 && protocol != IPPROTO_TCP))
+		return;
+	c = conn_acquire();
+	if (c == NULL)
+		return;
+	if (!fdtab_set(fd, c)) {
+		conn_release(c);
+		return;
+	}
+	if (fd > __atomic_load_n(&fd_high_water, __ATOMIC_RELAXED))
+		__atomic_store_n(&fd_high_water, fd, __ATOMIC_RELAXED);
+}
+
+void engine_socket_option_set(int fd, int level, int name, const void *value,
+			      socklen_t len)
+{
+	struct conn_ref ref = conn_ref_of_fd(fd);
+
+	if (level != SOL_SOCKET || len < sizeof(int) ||
+	    (name != SO_SNDBUF && name != SO_RCVBUF) || !conn_ref_lock(ref))
+		return;
+	memcpy(name == SO_SNDBUF ? &ref.conn->sndbuf : &ref.conn->rcvbuf, value, sizeof(int));
+	pthread_mutex_unlock(&ref.conn->lock);
+}
+
+/* The program bound the socket itself (a source address or port): its
+ * connection is not interchangeable with another, so it is left alone. */
+static bool socket_is_bound(int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	static const uint8_t any6[16];
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0)
+		return true;
+	if (ss.ss_family == AF_INET) {
+		const struct sockaddr_in *in = (const struct sockaddr_in *)&ss;
+
+		return in->sin_port != 0 || in->sin_addr.s_addr != htonl(INADDR_ANY);
+	}
+	if (ss.ss_family == AF_INET6) {
+		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)&ss;
+
+		return in6->sin6_port != 0 || memcmp(&in6->sin6_addr, any6, 16) != 0;
+	}
+	return true;
+}
+
+/* Moves pooled socket idle_fd onto the program's fd, which becomes that
+ * connection; 0, or -1 leaving fd as it was (idle_fd is closed). */
+static int adopt_idle_socket(struct conn *c, int fd, int idle_fd)
+{
+	int fd_flags = sys.fcntl(fd, F_GETFD);
+	int rc;
+
+	conn_copy_socket_state(c, fd, idle_fd);
+	rc = sys.dup3(idle_fd, fd, fd_flags > 0 && (fd_flags & FD_CLOEXEC) ? O_CLOEXEC : 0);
+	sys.close(idle_fd);
+	return rc < 0 ? -1 : 0;
+}
+
+static void become_managed(struct conn *c, const struct dest_key *key, bool reused)
+{
+	pthread_mutex_lock(&c->lock);
+	c->state = CONN_MANAGED;
+	c->reused = reused;
+	c->dest = *key;
+	c->stats = stats_writer_dest(key);
+	pthread_mutex_unlock(&c->lock);
+	stats_count(c->stats, reused ? SP_CONNS_REUSED : SP_CONNS_OPENED, 1);
+}
+
+static bool fd_is_nonblocking(int fd)
+{
+	int flags = sys.fcntl(fd, F_GETFL);
+
+	return flags >= 0 && (flags & O_NONBLOCK);
+}
+
+int engine_connect(int fd, const struct sockaddr *addr, socklen_t len)
+{
+	struct conn *c = fdtab_get(fd);
+	struct dest_key key;
+	int idle_fd, rc, saved_errno = errno;
+
+	if (c == NULL || c->state != CONN_CANDIDATE)
+		return sys.connect(fd, addr, len);
+	if (dest_key_from_sockaddr(&key, addr, len) != 0 ||
+	    !config_dest_allowed(&cfg, &key) || socket_is_bound(fd)) {
+		forget_fd(fd);
+		errno = saved_errno;
+		return sys.connect(fd, addr, len);
+	}
+	idle_fd = pool_checkout(&pool, &key);
+	if (idle_fd >= 0 && adopt_idle_socket(c, fd, idle_fd) == 0) {
+		become_managed(c, &key, true);
+		if (log_enabled(LOG_LEVEL_DEBUG)) {
+			char text[DEST_KEY_TEXT_MAX];
+
+			dest_key_format(&key, text, sizeof(text));
+			log_debug("fd %d: reusing an idle connection to %s", fd, text);
+		}
+		/* A non-blocking connect never completes at once on Linux TCP;
+		 * keep to what the program is ready for.  The socket is already
+		 * writable with SO_ERROR 0, as after a real completion. */
+		if (fd_is_nonblocking(fd)) {
+			errno = EINPROGRESS;
+			return -1;
+		}
+		errno = saved_errno;
+		return 0;
+	}
+	rc = sys.connect(fd, addr, len);
+	if (rc == 0 || errno == EINPROGRESS) {
+		saved_errno = errno;
+		become_managed(c, &key, false);
+		errno = saved_errno;
+		return rc;
+	}
+	/* A failed connect leaves nothing to pool; retries come later. */
+	saved_errno = errno;
+	forget_fd(fd);
+	errno = saved_errno;
+	return rc;
+}
+
+/* How long the pool may keep this connection: our own limit, and under
+ * what the server announced, with a margin so it has not just closed it. */
+static uint64_t idle_deadline_ms(const struct conn *c, uint64_t now)
+{
+	uint64_t limit = cfg.idle_timeout_ms;
+	int32_t announced_s = c->http.keep_alive_timeout_s;
+
+	if (announced_s >= 0) {
+		uint64_t announced = (uint64_t)announced_s * 1000u;
+		uint64_t margin = announced / 4 > 250 ? announced / 4 : 250;
+		uint64_t usable = announced > margin ? announced - margin : 0;
+
+		if (usable < limit)
+			limit = usable;
+	}
+	return now + limit;
+}
+
+/* Hands a private duplicate of fd to the pool; the caller closes fd. */
+static void park_connection(int fd, const struct dest_key *key, uint64_t deadline)
+{
+	char byte;
+	int private_fd;
+
+	/* Unread bytes or EOF the tracker did not see: not a clean boundary. */
+	if (sys.recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT) >= 0 ||
+	    (errno != EAGAIN && errno != EWOULDBLOCK)) {
+		log_debug("fd %d: not pooled: unexpected bytes or EOF after the response", fd);
+		return;
+	}
+	private_fd = sys.fcntl(fd, F_DUPFD_CLOEXEC, private_fd_floor);
+	if (private_fd < 0) {
+		log_debug("fd %d: not pooled: no private fd: %s", fd, strerror(errno));
+		return;
+	}
+	if (pool_checkin(&pool, key, private_fd, deadline) == 0)
+		log_debug("fd %d: parked as idle fd %d", fd, private_fd);
+}
+
+int engine_close(int fd)
+{
+	struct conn *c;
+	int saved_errno = errno;
+
+	/* Plain load first: closing files and pipes costs no atomic swap. */
+	if (fdtab_get(fd) == NULL || (c = fdtab_take(fd)) == NULL)
+		return sys.close(fd);
+	pthread_mutex_lock(&c->lock);
+	if (c->state == CONN_MANAGED) {
+		const char *why_not = conn_unpoolable_reason(c);
+		struct dest_key key = c->dest;
+		uint64_t deadline = idle_deadline_ms(c, engine_now_ms());
+
+		pthread_mutex_unlock(&c->lock);
+		if (why_not == NULL)
+			park_connection(fd, &key, deadline);
+		else
+			log_debug("fd %d: not pooled: %s", fd, why_not);
+	} else {
+		pthread_mutex_unlock(&c->lock);
+	}
+	conn_release(c);
+	errno = saved_errno;
+	return sys.close(fd);
+}
+
+/* ---- fork ---- */
+
+void engine_before_fork(void)
+{
+	if (engine_active())
+		pthread_mutex_lock(&pool.lock);
+}
+
+void engine_after_fork_parent(void)
+{
+	int high = __atomic_load_n(&fd_high_water, __ATOMIC_RELAXED);
+
+	if (!engine_active())
+		return;
+	pthread_mutex_unlock(&pool.lock);
+	/* The child holds copies of every open connection. */
+	for (int fd = 0; fd <= high; fd++)
+		conn_note_shared(conn_ref_of_fd(fd));
+}
+
+void engine_after_fork_child(void)
+{
+	int high = __atomic_load_n(&fd_high_water, __ATOMIC_RELAXED);
+
+	if (!engine_active())
+		return;
+	/* Single-threaded now, but locks that other parent threads held stay
+	 * held in this copy: every lock is made anew before anything runs.
+	 * The parent's statistics segment is not ours to write. */
+	pool_reset_after_fork(&pool);
+	conn_reset_after_fork();
+	for (int fd = 0; fd <= high; fd++) {
+		struct conn *c = fdtab_get(fd);
+
+		if (c != NULL)
+			conn_adopt_after_fork(c);
+	}
+	stats_writer_forget();
+}

@@ -1,0 +1,53 @@
+/*
+ * engine.h: the decisions the hooks delegate, one function per event.
+ *
+ * src/shim/ turns each interposed libc call into one of these calls (or
+ * into a plain pass-through when the fd is not ours); everything that
+ * decides anything lives here, reaching the system only through `sys`.
+ * The engine is inactive until engine_start() has run and accepted the
+ * configuration; inactive, every function below is a pass-through.
+ */
+#ifndef SOCKPOOL_CORE_ENGINE_H
+#define SOCKPOOL_CORE_ENGINE_H
+
+#include <stdbool.h>
+#include <sys/socket.h>
+
+#include "config.h"
+
+/* Reads the configuration, sets up the fd table, pool and statistics.
+ * program names the process in statistics.  Never fails the program: a
+ * bad configuration is reported on stderr and leaves the engine off. */
+void engine_start(config_getenv_fn getenv_fn, const char *program);
+
+/* At exit: removes the statistics segment. */
+void engine_stop(void);
+
+bool engine_active(void);
+
+/* socket() returned fd. */
+void engine_socket_created(int fd, int domain, int type, int protocol);
+
+/* The program's connect(): served from the pool when possible. */
+int engine_connect(int fd, const struct sockaddr *addr, socklen_t len);
+
+/* The program's close(): parks a reusable connection, then closes fd. */
+int engine_close(int fd);
+
+/* A call handed the program a new descriptor number fd (dup, accept...):
+ * whatever the table held for that number is stale. */
+void engine_fd_reused(int fd);
+
+/* The program set a socket option on fd (after the real call succeeded). */
+void engine_socket_option_set(int fd, int level, int name, const void *value,
+			      socklen_t len);
+
+/* fork() hooks, registered with pthread_atfork. */
+void engine_before_fork(void);
+void engine_after_fork_parent(void);
+void engine_after_fork_child(void);
+
+/* The configuration in force (for tests and the shim). */
+const struct config *engine_config(void);
+
+#endif

@@ -1,0 +1,243 @@
+/*
+ * http1.c: the HTTP/1.x tracker (see http1.h) over nodejs' http-parser.
+ *
+ * Two parsers per connection, one per direction, live inside the tracker:
+ * no allocation.  Parser callbacks only count and record verdicts.  The
+ * only header we read is Keep-Alive (Connection and the version are
+ * judged by http_should_keep_alive()); its value is copied into a small
+ * fixed buffer because http-parser may deliver it in pieces.
+ */
+#include "http1.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+static struct http1_tracker *tracker_of(http_parser *p)
+{
+	return p->data;
+}
+
+/* ---- request side ---- */
+
+static int on_request_begin(http_parser *p)
+{
+	tracker_of(p)->requests_started++;
+	return 0;
+}
+
+static int on_request_headers_complete(http_parser *p)
+{
+	struct http1_tracker *t = tracker_of(p);
+	uint32_t waiting = t->requests_started - 1 - t->responses_done;
+
+	t->protocol = HTTP1_HTTP;
+	if (p->method == HTTP_CONNECT || waiting >= HTTP1_MAX_OUTSTANDING) {
+		t->unusable = true;
+		return 0;
+	}
+	t->methods[(t->requests_started - 1) % HTTP1_MAX_OUTSTANDING] = (uint8_t)p->method;
+	return 0;
+}
+
+static int on_request_complete(http_parser *p)
+{
+	struct http1_tracker *t = tracker_of(p);
+
+	t->requests_done++;
+	t->request_keep_alive = http_should_keep_alive(p) != 0;
+	return 0;
+}
+
+static const http_parser_settings request_settings = {
+	.on_message_begin = on_request_begin,
+	.on_headers_complete = on_request_headers_complete,
+	.on_message_complete = on_request_complete,
+};
+
+/* ---- response side ---- */
+
+static void keep_alive_header_done(struct http1_tracker *t)
+{
+	char *s = t->header_value;
+
+	t->header_value[t->header_value_len] = '\0';
+	/* "timeout=5, max=100", any order, any case. */
+	for (char *tok = s; *tok != '\0';) {
+		tok += strspn(tok, " \t,");
+		if (strncasecmp(tok, "timeout=", 8) == 0)
+			t->keep_alive_timeout_s = (int32_t)strtol(tok + 8, NULL, 10);
+		else if (strncasecmp(tok, "max=", 4) == 0)
+			t->keep_alive_max = (int32_t)strtol(tok + 4, NULL, 10);
+		tok += strcspn(tok, ",");
+	}
+}
+
+static void header_finish(struct http1_tracker *t)
+{
+	if (t->in_header_value && t->header_is_keep_alive)
+		keep_alive_header_done(t);
+	t->in_header_value = false;
+	t->header_name_len = 0;
+	t->header_value_len = 0;
+	t->header_is_keep_alive = false;
+}
+
+static int on_response_begin(http_parser *p)
+{
+	struct http1_tracker *t = tracker_of(p);
+
+	t->response_in_message = true;
+	t->keep_alive_max = -1;	/* per response; the timeout stays learned */
+	t->in_header_value = false;
+	t->header_name_len = 0;
+	t->header_value_len = 0;
+	return 0;
+}
+
+static int on_header_field(http_parser *p, const char *at, size_t len)
+{
+	struct http1_tracker *t = tracker_of(p);
+
+	if (t->in_header_value)
+		header_finish(t);
+	if (t->header_name_len + len < sizeof(t->header_name)) {
+		memcpy(t->header_name + t->header_name_len, at, len);
+		t->header_name_len = (uint8_t)(t->header_name_len + len);
+	} else {
+		t->header_name_len = sizeof(t->header_name);	/* too long: not ours */
+	}
+	return 0;
+}
+
+static int on_header_value(http_parser *p, const char *at, size_t len)
+{
+	struct http1_tracker *t = tracker_of(p);
+
+	if (!t->in_header_value) {
+		t->in_header_value = true;
+		t->header_is_keep_alive = t->header_name_len == 10 &&
+			strncasecmp(t->header_name, "keep-alive", 10) == 0;
+	}
+	if (!t->header_is_keep_alive)
+		return 0;
+	if (t->header_value_len + len >= sizeof(t->header_value))
+		len = sizeof(t->header_value) - 1 - t->header_value_len;
+	memcpy(t->header_value + t->header_value_len, at, len);
+	t->header_value_len = (uint8_t)(t->header_value_len + len);
+	return 0;
+}
+
+/* The method of the oldest request still waiting for its final response. */
+static int awaited_method(const struct http1_tracker *t)
+{
+	if (t->responses_done >= t->requests_started)
+		return -1;
+	return t->methods[t->responses_done % HTTP1_MAX_OUTSTANDING];
+}
+
+static int on_response_headers_complete(http_parser *p)
+{
+	struct http1_tracker *t = tracker_of(p);
+
+	header_finish(t);
+	t->response_interim = p->status_code >= 100 && p->status_code < 200;
+	if (awaited_method(t) < 0 || p->status_code == 101) {
+		t->unusable = true;	/* unasked-for answer, or a protocol switch */
+		return 0;
+	}
+	/* 1: the message has no body, which http-parser cannot know for HEAD. */
+	return awaited_method(t) == HTTP_HEAD ? 1 : 0;
+}
+
+static int on_response_complete(http_parser *p)
+{
+	struct http1_tracker *t = tracker_of(p);
+
+	t->response_in_message = false;
+	if (t->response_interim) {
+		t->response_interim = false;
+		return 0;
+	}
+	t->responses_done++;
+	t->response_keep_alive = http_should_keep_alive(p) != 0;
+	return 0;
+}
+
+static const http_parser_settings response_settings = {
+	.on_message_begin = on_response_begin,
+	.on_header_field = on_header_field,
+	.on_header_value = on_header_value,
+	.on_headers_complete = on_response_headers_complete,
+	.on_message_complete = on_response_complete,
+};
+
+/* ---- the tracker ---- */
+
+void http1_init(struct http1_tracker *t)
+{
+	memset(t, 0, sizeof(*t));
+	http_parser_init(&t->request_parser, HTTP_REQUEST);
+	http_parser_init(&t->response_parser, HTTP_RESPONSE);
+	t->request_parser.data = t;
+	t->response_parser.data = t;
+	t->keep_alive_timeout_s = -1;
+	t->keep_alive_max = -1;
+}
+
+void http1_feed_request(struct http1_tracker *t, const char *data, size_t len)
+{
+	size_t used;
+
+	if (t->protocol == HTTP1_NOT_HTTP || t->unusable || len == 0)
+		return;
+	used = http_parser_execute(&t->request_parser, &request_settings, data, len);
+	if (HTTP_PARSER_ERRNO(&t->request_parser) != HPE_OK) {
+		if (t->protocol == HTTP1_UNDECIDED)
+			t->protocol = HTTP1_NOT_HTTP;
+		t->unusable = true;
+	} else if (t->request_parser.upgrade || used != len) {
+		t->unusable = true;
+	}
+}
+
+void http1_feed_response(struct http1_tracker *t, const char *data, size_t len)
+{
+	size_t used;
+
+	if (t->protocol != HTTP1_HTTP || t->unusable || len == 0)
+		return;
+	used = http_parser_execute(&t->response_parser, &response_settings, data, len);
+	if (HTTP_PARSER_ERRNO(&t->response_parser) != HPE_OK ||
+	    t->response_parser.upgrade || used != len)
+		t->unusable = true;
+}
+
+void http1_response_eof(struct http1_tracker *t)
+{
+	if (t->protocol == HTTP1_HTTP && !t->unusable)
+		http_parser_execute(&t->response_parser, &response_settings, NULL, 0);
+	/* After EOF the server is gone, whatever the message said. */
+	t->unusable = true;
+}
+
+void http1_give_up(struct http1_tracker *t)
+{
+	t->unusable = true;
+}
+
+bool http1_in_exchange(const struct http1_tracker *t)
+{
+	return t->requests_started > t->responses_done;
+}
+
+bool http1_reusable(const struct http1_tracker *t)
+{
+	return t->protocol == HTTP1_HTTP && !t->unusable &&
+	       t->requests_done > 0 &&
+	       t->requests_started == t->requests_done &&
+	       t->responses_done == t->requests_done &&
+	       !t->response_in_message &&
+	       t->request_keep_alive && t->response_keep_alive &&
+	       t->keep_alive_max != 0;
+}

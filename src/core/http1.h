@@ -1,0 +1,75 @@
+/*
+ * http1.h: following an HTTP/1.x conversation byte by byte, to know when a
+ * connection may be handed to another request.
+ *
+ * The shim feeds every byte the program sends to the request side and every
+ * byte it receives to the response side, split wherever the program's
+ * calls split them.  The tracker never changes a byte; it only answers:
+ *  - is this HTTP/1.x at all?  The first bytes decide: anything but a
+ *    request line (TLS, SMTP, Redis...) is HTTP1_NOT_HTTP for life;
+ *  - is the conversation at a clean boundary: every request sent in full,
+ *    every final response received in full, both sides willing to keep
+ *    the connection (version, Connection, Keep-Alive: max)?
+ *  - how long did the server say it keeps an idle connection (Keep-Alive:
+ *    timeout)?
+ * Upgrade, CONNECT, parse errors and EOF mid-message make it unusable.
+ * Responses are matched to requests in order (pipelining included), which
+ * is how a HEAD response is known to have no body.
+ */
+#ifndef SOCKPOOL_CORE_HTTP1_H
+#define SOCKPOOL_CORE_HTTP1_H
+
+#include <http_parser.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum http1_protocol { HTTP1_UNDECIDED, HTTP1_HTTP, HTTP1_NOT_HTTP };
+
+#define HTTP1_MAX_OUTSTANDING 16	/* pipelined requests we follow */
+
+struct http1_tracker {
+	http_parser request_parser;
+	http_parser response_parser;
+	enum http1_protocol protocol;
+	bool unusable;			/* error, upgrade, EOF mid-message */
+	bool request_keep_alive;	/* verdict of the last request */
+	bool response_keep_alive;	/* verdict of the last final response */
+	bool response_interim;		/* current response is 1xx */
+	bool response_in_message;	/* a response has begun, not ended */
+	uint32_t requests_started;
+	uint32_t requests_done;
+	uint32_t responses_done;	/* final (non-1xx) responses */
+	uint8_t methods[HTTP1_MAX_OUTSTANDING];	/* of requests awaiting answers */
+	int32_t keep_alive_timeout_s;	/* from Keep-Alive: timeout=, or -1 */
+	int32_t keep_alive_max;		/* from Keep-Alive: max=, or -1 */
+	/* The response header being read, kept only if it is Keep-Alive. */
+	char header_name[12];
+	uint8_t header_name_len;
+	bool header_is_keep_alive;
+	bool in_header_value;
+	char header_value[64];
+	uint8_t header_value_len;
+};
+
+void http1_init(struct http1_tracker *t);
+
+/* Bytes the program sent / received, in order. */
+void http1_feed_request(struct http1_tracker *t, const char *data, size_t len);
+void http1_feed_response(struct http1_tracker *t, const char *data, size_t len);
+
+/* The program read end-of-file from the server. */
+void http1_response_eof(struct http1_tracker *t);
+
+/* Marks the conversation as one we cannot follow (the program used a call
+ * whose bytes we do not see, shut a direction down, ...). */
+void http1_give_up(struct http1_tracker *t);
+
+/* Every request sent in full and answered in full, and both sides keep
+ * the connection: it may be reused for a new request. */
+bool http1_reusable(const struct http1_tracker *t);
+
+/* A request has begun and its final response is not complete. */
+bool http1_in_exchange(const struct http1_tracker *t);
+
+#endif

@@ -1,0 +1,206 @@
+/*
+ * pool.c: the idle connection cache; its invariants are in pool.h.
+ *
+ * Each destination holds its idle sockets in a small array, oldest first,
+ * so that check-out (newest) is a pop from the end and expiry trims from
+ * the front.  Destinations live in a uthash table.  Empty destinations are
+ * kept for reuse while there are few of them and freed beyond that, so a
+ * program that talks to many hosts does not grow the table without bound.
+ */
+#include "pool.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "../stats/stats_writer.h"
+#include "sys.h"
+
+#define POOL_KEEP_EMPTY_DESTS 64
+
+void pool_init(struct pool *p, unsigned max_idle_per_dest, unsigned max_idle,
+	       clock_ms_fn now_ms)
+{
+	memset(p, 0, sizeof(*p));
+	pthread_mutex_init(&p->lock, NULL);
+	p->max_idle_per_dest = max_idle_per_dest;
+	p->max_idle = max_idle;
+	p->now_ms = now_ms;
+}
+
+static struct pool_dest *dest_find(struct pool *p, const struct dest_key *key)
+{
+	struct pool_dest *d = NULL;
+
+	HASH_FIND(hh, p->dests, key, sizeof(*key), d);
+	return d;
+}
+
+static struct pool_dest *dest_find_or_add(struct pool *p, const struct dest_key *key)
+{
+	struct pool_dest *d = dest_find(p, key);
+
+	if (d != NULL)
+		return d;
+	d = calloc(1, sizeof(*d) + p->max_idle_per_dest * sizeof(d->idle[0]));
+	if (d == NULL)
+		return NULL;
+	d->key = *key;
+	d->stats = stats_writer_dest(key);
+	HASH_ADD(hh, p->dests, key, sizeof(d->key), d);
+	p->ndests++;
+	return d;
+}
+
+static void dest_free_if_surplus(struct pool *p, struct pool_dest *d)
+{
+	if (d->count != 0 || p->ndests <= POOL_KEEP_EMPTY_DESTS)
+		return;
+	HASH_DEL(p->dests, d);
+	p->ndests--;
+	free(d);
+}
+
+/* Removes idle[i] from d, returning it; the caller closes or hands it out. */
+static struct pool_idle dest_take(struct pool *p, struct pool_dest *d, unsigned i)
+{
+	struct pool_idle taken = d->idle[i];
+
+	memmove(&d->idle[i], &d->idle[i + 1], (d->count - i - 1) * sizeof(d->idle[0]));
+	d->count--;
+	p->total_idle--;
+	stats_count(d->stats, SP_IDLE_NOW, -1);
+	return taken;
+}
+
+static void dest_close_expired(struct pool *p, struct pool_dest *d, uint64_t now)
+{
+	while (d->count > 0 && d->idle[0].expires_ms <= now)
+		sys.close(dest_take(p, d, 0).fd);
+}
+
+/* Makes room for one more idle socket in all: closes the oldest idle
+ * socket of every destination.  Runs only when the pool is full. */
+static void pool_evict_oldest(struct pool *p)
+{
+	struct pool_dest *d, *tmp, *oldest = NULL;
+
+	HASH_ITER(hh, p->dests, d, tmp) {
+		if (d->count > 0 && (oldest == NULL ||
+				     d->idle[0].idle_since_ms < oldest->idle[0].idle_since_ms))
+			oldest = d;
+	}
+	if (oldest != NULL)
+		sys.close(dest_take(p, oldest, 0).fd);
+}
+
+int pool_checkin(struct pool *p, const struct dest_key *key, int fd,
+		 uint64_t expires_ms)
+{
+	uint64_t now = p->now_ms();
+	struct pool_dest *d;
+
+	if (p->max_idle_per_dest == 0 || p->max_idle == 0 || expires_ms <= now)
+		goto refuse;
+	pthread_mutex_lock(&p->lock);
+	d = dest_find_or_add(p, key);
+	if (d == NULL) {
+		pthread_mutex_unlock(&p->lock);
+		goto refuse;
+	}
+	dest_close_expired(p, d, now);
+	if (d->count == p->max_idle_per_dest)
+		sys.close(dest_take(p, d, 0).fd);
+	else if (p->total_idle >= p->max_idle)
+		pool_evict_oldest(p);
+	d->idle[d->count++] = (struct pool_idle){ fd, now, expires_ms };
+	p->total_idle++;
+	stats_count(d->stats, SP_IDLE_NOW, 1);
+	pthread_mutex_unlock(&p->lock);
+	return 0;
+refuse:
+	sys.close(fd);
+	return -1;
+}
+
+/* Alive and at a clean boundary: nothing to read, no EOF, no error. */
+static int idle_socket_is_alive(int fd)
+{
+	char byte;
+	ssize_t n = sys.recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+
+	return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+}
+
+int pool_checkout(struct pool *p, const struct dest_key *key)
+{
+	int saved_errno = errno;
+
+	for (;;) {
+		struct pool_dest *d;
+		struct pool_idle idle;
+		struct sp_stats_dest *stats;
+		uint64_t now = p->now_ms();
+
+		pthread_mutex_lock(&p->lock);
+		d = dest_find(p, key);
+		if (d != NULL)
+			dest_close_expired(p, d, now);
+		if (d == NULL || d->count == 0) {
+			if (d != NULL)
+				dest_free_if_surplus(p, d);
+			pthread_mutex_unlock(&p->lock);
+			errno = saved_errno;
+			return -1;
+		}
+		idle = dest_take(p, d, d->count - 1);
+		stats = d->stats;
+		pthread_mutex_unlock(&p->lock);
+
+		if (idle_socket_is_alive(idle.fd)) {
+			errno = saved_errno;
+			return idle.fd;
+		}
+		stats_count(stats, SP_STALE_DISCARDED, 1);
+		sys.close(idle.fd);
+	}
+}
+
+unsigned pool_idle_count(struct pool *p, const struct dest_key *key)
+{
+	struct pool_dest *d;
+	unsigned n;
+
+	pthread_mutex_lock(&p->lock);
+	d = dest_find(p, key);
+	n = d != NULL ? d->count : 0;
+	pthread_mutex_unlock(&p->lock);
+	return n;
+}
+
+static void pool_free_all(struct pool *p)
+{
+	struct pool_dest *d, *tmp;
+
+	HASH_ITER(hh, p->dests, d, tmp) {
+		while (d->count > 0)
+			sys.close(dest_take(p, d, d->count - 1).fd);
+		HASH_DEL(p->dests, d);
+		free(d);
+	}
+	p->ndests = 0;
+}
+
+void pool_clear(struct pool *p)
+{
+	pthread_mutex_lock(&p->lock);
+	pool_free_all(p);
+	pthread_mutex_unlock(&p->lock);
+}
+
+void pool_reset_after_fork(struct pool *p)
+{
+	pthread_mutex_init(&p->lock, NULL);
+	pool_free_all(p);
+}

@@ -1,0 +1,78 @@
+/*
+ * pool.h: the per-destination cache of idle connections.
+ *
+ * Invariants:
+ *  - An idle socket is a private fd owned by the pool alone: no program fd
+ *    refers to its open file description, and the conversation on it is at
+ *    a clean HTTP boundary with nothing unread.
+ *  - Each destination keeps at most max_idle_per_dest sockets, ordered
+ *    oldest first; checkout takes the newest (most recently used), which
+ *    is the least likely to have been closed by the server, and leaves the
+ *    oldest to expire.
+ *  - All destinations together keep at most max_idle; a check-in beyond it
+ *    evicts the oldest idle socket of all.
+ *  - A socket is handed out only if it has not passed its expiry time and
+ *    a non-blocking MSG_PEEK finds nothing to read (no EOF, no stray data,
+ *    no error); anything else is closed and counted as stale.
+ *  - One mutex guards the table; no system call but close() runs under it.
+ */
+#ifndef SOCKPOOL_CORE_POOL_H
+#define SOCKPOOL_CORE_POOL_H
+
+#include <pthread.h>
+#include <stdint.h>
+#include <uthash.h>
+
+#include "clock.h"
+#include "dest.h"
+
+struct sp_stats_dest;
+
+struct pool_idle {
+	int fd;
+	uint64_t idle_since_ms;
+	uint64_t expires_ms;
+};
+
+struct pool_dest {
+	struct dest_key key;
+	unsigned count;
+	struct sp_stats_dest *stats;
+	UT_hash_handle hh;
+	struct pool_idle idle[];	/* max_idle_per_dest, oldest first */
+};
+
+struct pool {
+	pthread_mutex_t lock;
+	struct pool_dest *dests;	/* uthash table keyed by dest_key */
+	unsigned ndests;
+	unsigned total_idle;
+	unsigned max_idle_per_dest;
+	unsigned max_idle;
+	clock_ms_fn now_ms;
+};
+
+void pool_init(struct pool *p, unsigned max_idle_per_dest, unsigned max_idle,
+	       clock_ms_fn now_ms);
+
+/* Gives fd (a private, CLOEXEC descriptor) to the pool for key, to be
+ * handed out until expires_ms.  The pool owns fd from now on: when it
+ * cannot keep it, it closes it.  0 if kept, -1 if closed. */
+int pool_checkin(struct pool *p, const struct dest_key *key, int fd,
+		 uint64_t expires_ms);
+
+/* The newest live idle socket for key, now owned by the caller, or -1. */
+int pool_checkout(struct pool *p, const struct dest_key *key);
+
+/* Idle sockets kept for key. */
+unsigned pool_idle_count(struct pool *p, const struct dest_key *key);
+
+/* Closes every idle socket and frees the table. */
+void pool_clear(struct pool *p);
+
+/* In a child after fork(): forgets the table without touching its lock,
+ * which another parent thread may have held, and closes the child's copies
+ * of the idle fds so that parent and child never share a pooled socket. */
+void pool_reset_after_fork(struct pool *p);
+
+#endif

@@ -1,0 +1,80 @@
+/*
+ * hooks_fd.c: close() and the calls that duplicate descriptors.
+ *
+ * close() is where a connection may go to the pool (engine_close).  A
+ * duplicate of a managed socket means two fds share one connection, which
+ * then can never be pooled; and the duplicate's number may have belonged
+ * to a socket we tracked, whose entry is now stale.
+ */
+#include <fcntl.h>
+#include <stdarg.h>
+#include <unistd.h>
+
+#include "../core/conn.h"
+#include "../core/engine.h"
+#include "../core/fdtab.h"
+#include "../core/sys.h"
+#include "shim.h"
+
+static int after_dup(int old_fd, int new_fd)
+{
+	if (new_fd < 0 || new_fd == old_fd)
+		return new_fd;
+	engine_fd_reused(new_fd);
+	if (fdtab_get(old_fd) != NULL)
+		conn_note_shared(conn_ref_of_fd(old_fd));
+	return new_fd;
+}
+
+SHIM_EXPORT int close(int fd)
+{
+	return engine_close(fd);
+}
+
+SHIM_EXPORT int dup(int fd)
+{
+	return after_dup(fd, sys.dup(fd));
+}
+
+SHIM_EXPORT int dup2(int fd, int new_fd)
+{
+	return after_dup(fd, sys.dup2(fd, new_fd));
+}
+
+SHIM_EXPORT int dup3(int fd, int new_fd, int flags)
+{
+	return after_dup(fd, sys.dup3(fd, new_fd, flags));
+}
+
+static int fcntl_common(int fd, int cmd, void *arg)
+{
+	int rc = sys.fcntl(fd, cmd, arg);
+
+	if (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC)
+		return after_dup(fd, rc);
+	return rc;
+}
+
+/* glibc reads the optional argument as a pointer whatever cmd is; so do we. */
+SHIM_EXPORT int fcntl(int fd, int cmd, ...)
+{
+	va_list ap;
+	void *arg;
+
+	va_start(ap, cmd);
+	arg = va_arg(ap, void *);
+	va_end(ap);
+	return fcntl_common(fd, cmd, arg);
+}
+
+/* Programs built with 64-bit file offsets call this name. */
+SHIM_EXPORT int fcntl64(int fd, int cmd, ...)
+{
+	va_list ap;
+	void *arg;
+
+	va_start(ap, cmd);
+	arg = va_arg(ap, void *);
+	va_end(ap);
+	return fcntl_common(fd, cmd, arg);
+}

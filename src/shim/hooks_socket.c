@@ -1,0 +1,62 @@
+/*
+ * hooks_socket.c: socket(), connect(), accept(), shutdown(), setsockopt().
+ *
+ * socket() and accept() hand out descriptor numbers, so they also clear
+ * whatever the fd table still held for that number; connect() is where a
+ * pooled connection may be handed back (engine_connect).
+ */
+#include <sys/socket.h>
+
+#include "../core/conn.h"
+#include "../core/engine.h"
+#include "../core/fdtab.h"
+#include "../core/sys.h"
+#include "shim.h"
+
+SHIM_EXPORT int socket(int domain, int type, int protocol)
+{
+	int fd = sys.socket(domain, type, protocol);
+
+	engine_socket_created(fd, domain, type, protocol);
+	return fd;
+}
+
+SHIM_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
+{
+	if (fdtab_get(fd) == NULL)
+		return sys.connect(fd, addr, len);
+	return engine_connect(fd, addr, len);
+}
+
+SHIM_EXPORT int accept(int fd, struct sockaddr *addr, socklen_t *len)
+{
+	int new_fd = sys.accept(fd, addr, len);
+
+	engine_fd_reused(new_fd);
+	return new_fd;
+}
+
+SHIM_EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
+{
+	int new_fd = sys.accept4(fd, addr, len, flags);
+
+	engine_fd_reused(new_fd);
+	return new_fd;
+}
+
+SHIM_EXPORT int shutdown(int fd, int how)
+{
+	if (fdtab_get(fd) != NULL)
+		conn_note_broken(conn_ref_of_fd(fd));
+	return sys.shutdown(fd, how);
+}
+
+SHIM_EXPORT int setsockopt(int fd, int level, int name, const void *value,
+			   socklen_t len)
+{
+	int rc = sys.setsockopt(fd, level, name, value, len);
+
+	if (rc == 0 && fdtab_get(fd) != NULL)
+		engine_socket_option_set(fd, level, name, value, len);
+	return rc;
+}
