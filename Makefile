@@ -42,7 +42,7 @@ UNIT_TESTS:= $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/te
 
 DEPS_STAMP := $(BUILD)/.deps-ok
 
-.PHONY: all check unit integration demo bench install clean deps
+.PHONY: all check unit unit-sanitize integration demo bench install clean deps
 all: $(BUILD)/libsockpool.so $(BUILD)/sockpool $(BUILD)/sockpool-stat $(EXAMPLES) $(BENCHES)
 
 deps: $(DEPS_STAMP)
@@ -86,7 +86,11 @@ unit: $(UNIT_TESTS)
 integration: all
 	@BUILD=$(abspath $(BUILD)) tests/integration/run.sh
 
-check: all unit integration
+# The unit tests again, with AddressSanitizer and UBSan in engine and tests.
+unit-sanitize:
+	@$(MAKE) --no-print-directory BUILD=$(BUILD)/sanitize SANITIZE=1 unit
+
+check: all unit unit-sanitize integration
 
 demo: all
 	@BUILD=$(abspath $(BUILD)) scripts/demo.sh

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 #include "../stats/stats_writer.h"
 #include "sys.h"
@@ -62,6 +63,20 @@ static void dest_free_if_surplus(struct pool *p, struct pool_dest *d)
 	free(d);
 }
 
+static ino_t inode_of(int fd)
+{
+	struct stat st;
+
+	return fstat(fd, &st) == 0 ? st.st_ino : 0;
+}
+
+/* Closes an idle socket, unless its fd has become someone else's. */
+static void idle_close(struct pool_idle idle)
+{
+	if (inode_of(idle.fd) == idle.inode)
+		sys.close(idle.fd);
+}
+
 /* Removes idle[i] from d, returning it; the caller closes or hands it out. */
 static struct pool_idle dest_take(struct pool *p, struct pool_dest *d, unsigned i)
 {
@@ -77,7 +92,7 @@ static struct pool_idle dest_take(struct pool *p, struct pool_dest *d, unsigned 
 static void dest_close_expired(struct pool *p, struct pool_dest *d, uint64_t now)
 {
 	while (d->count > 0 && d->idle[0].expires_ms <= now)
-		sys.close(dest_take(p, d, 0).fd);
+		idle_close(dest_take(p, d, 0));
 }
 
 /* Makes room for one more idle socket in all: closes the oldest idle
@@ -92,7 +107,7 @@ static void pool_evict_oldest(struct pool *p)
 			oldest = d;
 	}
 	if (oldest != NULL)
-		sys.close(dest_take(p, oldest, 0).fd);
+		idle_close(dest_take(p, oldest, 0));
 }
 
 int pool_checkin(struct pool *p, const struct dest_key *key, int fd,
@@ -111,10 +126,10 @@ int pool_checkin(struct pool *p, const struct dest_key *key, int fd,
 	}
 	dest_close_expired(p, d, now);
 	if (d->count == p->max_idle_per_dest)
-		sys.close(dest_take(p, d, 0).fd);
+		idle_close(dest_take(p, d, 0));
 	else if (p->total_idle >= p->max_idle)
 		pool_evict_oldest(p);
-	d->idle[d->count++] = (struct pool_idle){ fd, now, expires_ms };
+	d->idle[d->count++] = (struct pool_idle){ fd, inode_of(fd), now, expires_ms };
 	p->total_idle++;
 	stats_count(d->stats, SP_IDLE_NOW, 1);
 	pthread_mutex_unlock(&p->lock);
@@ -158,6 +173,8 @@ int pool_checkout(struct pool *p, const struct dest_key *key)
 		stats = d->stats;
 		pthread_mutex_unlock(&p->lock);
 
+		if (inode_of(idle.fd) != idle.inode)
+			continue;	/* closed behind our back: not ours to close */
 		if (idle_socket_is_alive(idle.fd)) {
 			errno = saved_errno;
 			return idle.fd;
@@ -185,7 +202,7 @@ static void pool_free_all(struct pool *p)
 
 	HASH_ITER(hh, p->dests, d, tmp) {
 		while (d->count > 0)
-			sys.close(dest_take(p, d, d->count - 1).fd);
+			idle_close(dest_take(p, d, d->count - 1));
 		HASH_DEL(p->dests, d);
 		free(d);
 	}

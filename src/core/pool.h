@@ -14,13 +14,19 @@
  *  - A socket is handed out only if it has not passed its expiry time and
  *    a non-blocking MSG_PEEK finds nothing to read (no EOF, no stray data,
  *    no error); anything else is closed and counted as stale.
- *  - One mutex guards the table; no system call but close() runs under it.
+ *  - A program that closes descriptors it does not own ("close every fd
+ *    above 2") may close an idle socket's fd, and the number may then be
+ *    reused for one of its files.  So the socket's inode is recorded at
+ *    check-in, and an fd that no longer refers to it is dropped without
+ *    being closed: the pool never touches a descriptor that is not its own.
+ *  - One mutex guards the table; only close() and fstat() run under it.
  */
 #ifndef SOCKPOOL_CORE_POOL_H
 #define SOCKPOOL_CORE_POOL_H
 
 #include <pthread.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <uthash.h>
 
 #include "clock.h"
@@ -30,6 +36,7 @@ struct sp_stats_dest;
 
 struct pool_idle {
 	int fd;
+	ino_t inode;		/* the socket's identity, see pool_checkout */
 	uint64_t idle_since_ms;
 	uint64_t expires_ms;
 };
