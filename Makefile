@@ -42,7 +42,7 @@ UNIT_TESTS:= $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/te
 
 DEPS_STAMP := $(BUILD)/.deps-ok
 
-.PHONY: all check unit unit-sanitize integration demo bench install clean deps
+.PHONY: all check unit unit-sanitize unit-tsan integration demo bench install clean deps
 all: $(BUILD)/libsockpool.so $(BUILD)/sockpool $(BUILD)/sockpool-stat $(EXAMPLES) $(BENCHES)
 
 deps: $(DEPS_STAMP)
@@ -90,7 +90,12 @@ integration: all
 unit-sanitize:
 	@$(MAKE) --no-print-directory BUILD=$(BUILD)/sanitize SANITIZE=1 unit
 
-check: all unit unit-sanitize integration
+# The threaded unit tests under ThreadSanitizer.
+unit-tsan:
+	@$(MAKE) --no-print-directory BUILD=$(BUILD)/tsan SANITIZE=thread $(BUILD)/tsan/tests/test_threads
+	$(BUILD)/tsan/tests/test_threads
+
+check: all unit unit-sanitize unit-tsan integration
 
 demo: all
 	@BUILD=$(abspath $(BUILD)) scripts/demo.sh
