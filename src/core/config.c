@@ -220,6 +220,25 @@ static int copy_path(const char *name, const char *value, char *dst, char *err,
 	return 0;
 }
 
+/* Base above max: blame the variable the user set (both, or only one of
+ * them against the other's default). */
+static int fail_backoff_order(const struct config *cfg, config_getenv_fn get,
+			      char *err, size_t errlen)
+{
+	const char *base = get("SOCKPOOL_BACKOFF_BASE_MS");
+	const char *max = get("SOCKPOOL_BACKOFF_MAX_MS");
+	char accepts[80];
+
+	if (base != NULL) {
+		snprintf(accepts, sizeof(accepts),
+			 "must not exceed SOCKPOOL_BACKOFF_MAX_MS (%u)", cfg->backoff_max_ms);
+		return fail(err, errlen, "SOCKPOOL_BACKOFF_BASE_MS", base, accepts);
+	}
+	snprintf(accepts, sizeof(accepts),
+		 "must be at least SOCKPOOL_BACKOFF_BASE_MS (%u)", cfg->backoff_base_ms);
+	return fail(err, errlen, "SOCKPOOL_BACKOFF_MAX_MS", max != NULL ? max : "", accepts);
+}
+
 static int config_parse(struct config *cfg, config_getenv_fn get, char *err,
 			size_t errlen)
 {
@@ -240,8 +259,7 @@ static int config_parse(struct config *cfg, config_getenv_fn get, char *err,
 		}
 	}
 	if (cfg->backoff_base_ms > cfg->backoff_max_ms)
-		return fail(err, errlen, "SOCKPOOL_BACKOFF_BASE_MS", get("SOCKPOOL_BACKOFF_BASE_MS") ? get("SOCKPOOL_BACKOFF_BASE_MS") : "",
-			    "must not exceed SOCKPOOL_BACKOFF_MAX_MS");
+		return fail_backoff_order(cfg, get, err, errlen);
 	if ((v = get("SOCKPOOL_REWRITE")) != NULL && parse_bool(v, &cfg->rewrite) != 0)
 		return fail(err, errlen, "SOCKPOOL_REWRITE", v, "expected 0 or 1");
 	if ((v = get("SOCKPOOL_STATS")) != NULL && parse_bool(v, &cfg->stats) != 0)
@@ -275,24 +293,40 @@ int config_load(struct config *cfg, config_getenv_fn get, char *err, size_t errl
 	return -1;
 }
 
+/* key's address as seen by a rule of family: an IPv4 rule names the same
+ * server as an IPv4-mapped IPv6 address (::ffff:a.b.c.d), which is how
+ * dual-stack programs (Java...) reach IPv4 servers.  NULL: no match. */
+static const uint8_t *key_addr_for_family(const struct dest_key *key, uint16_t family)
+{
+	static const uint8_t v4_mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+
+	if (key->family == family)
+		return key->addr;
+	if (family == AF_INET && key->family == AF_INET6 &&
+	    memcmp(key->addr, v4_mapped, sizeof(v4_mapped)) == 0)
+		return key->addr + sizeof(v4_mapped);
+	return NULL;
+}
+
 static bool rule_matches(const struct dest_rule *r, const struct dest_key *key)
 {
+	const uint8_t *addr;
 	unsigned full, rest;
 
 	if (r->port != 0 && r->port != key->port)
 		return false;
 	if (r->family == 0)
 		return true;
-	if (r->family != key->family)
+	if ((addr = key_addr_for_family(key, r->family)) == NULL)
 		return false;
 	full = r->prefix_len / 8;
 	rest = r->prefix_len % 8;
-	if (memcmp(r->addr, key->addr, full) != 0)
+	if (memcmp(r->addr, addr, full) != 0)
 		return false;
 	if (rest != 0) {
 		uint8_t mask = (uint8_t)(0xff << (8 - rest));
 
-		if ((r->addr[full] & mask) != (key->addr[full] & mask))
+		if ((r->addr[full] & mask) != (addr[full] & mask))
 			return false;
 	}
 	return true;

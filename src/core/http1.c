@@ -20,18 +20,29 @@ static struct http1_tracker *tracker_of(http_parser *p)
 
 /* ---- request side ---- */
 
+/* Until the first request's headers parse, the bytes may not be HTTP at
+ * all ("PING" begins like "PUT"): the first request is counted when its
+ * headers are complete, the others as they begin.  conn.c counts
+ * requests_started as requests. */
 static int on_request_begin(http_parser *p)
 {
-	tracker_of(p)->requests_started++;
+	struct http1_tracker *t = tracker_of(p);
+
+	if (t->protocol == HTTP1_HTTP)
+		t->requests_started++;
 	return 0;
 }
 
 static int on_request_headers_complete(http_parser *p)
 {
 	struct http1_tracker *t = tracker_of(p);
-	uint32_t waiting = t->requests_started - 1 - t->responses_done;
+	uint32_t waiting;
 
-	t->protocol = HTTP1_HTTP;
+	if (t->protocol != HTTP1_HTTP) {
+		t->protocol = HTTP1_HTTP;
+		t->requests_started++;
+	}
+	waiting = t->requests_started - 1 - t->responses_done;
 	if (p->method == HTTP_CONNECT || waiting >= HTTP1_MAX_OUTSTANDING) {
 		t->unusable = true;
 		return 0;
@@ -146,8 +157,11 @@ static int on_response_headers_complete(http_parser *p)
 		t->unusable = true;	/* unasked-for answer, or a protocol switch */
 		return 0;
 	}
-	/* 1: the message has no body, which http-parser cannot know for HEAD. */
-	return awaited_method(t) == HTTP_HEAD ? 1 : 0;
+	/* 1: the message has no body, whatever its headers say (RFC 9112
+	 * 6.3): http-parser cannot know it for HEAD, and would read a body
+	 * announced by the Content-Length of a 204 or 304. */
+	return awaited_method(t) == HTTP_HEAD || t->response_interim ||
+	       p->status_code == 204 || p->status_code == 304 ? 1 : 0;
 }
 
 static int on_response_complete(http_parser *p)
@@ -205,6 +219,12 @@ void http1_feed_response(struct http1_tracker *t, const char *data, size_t len)
 {
 	size_t used;
 
+	if (t->protocol == HTTP1_UNDECIDED && len > 0) {
+		/* HTTP servers do not speak first: bytes before any request
+		 * mean a protocol we do not know. */
+		t->protocol = HTTP1_NOT_HTTP;
+		t->unusable = true;
+	}
 	if (t->protocol != HTTP1_HTTP || t->unusable || len == 0)
 		return;
 	used = http_parser_execute(&t->response_parser, &response_settings, data, len);

@@ -89,15 +89,23 @@ static struct pool_idle dest_take(struct pool *p, struct pool_dest *d, unsigned 
 	return taken;
 }
 
+/* Expiry times follow each connection's server (Keep-Alive: timeout), so
+ * a newer socket may expire before an older one: every one is checked. */
 static void dest_close_expired(struct pool *p, struct pool_dest *d, uint64_t now)
 {
-	while (d->count > 0 && d->idle[0].expires_ms <= now)
-		idle_close(dest_take(p, d, 0));
+	for (unsigned i = 0; i < d->count;) {
+		if (d->idle[i].expires_ms <= now)
+			idle_close(dest_take(p, d, i));
+		else
+			i++;
+	}
 }
 
 /* Makes room for one more idle socket in all: closes the oldest idle
- * socket of every destination.  Runs only when the pool is full. */
-static void pool_evict_oldest(struct pool *p)
+ * socket of all destinations, and frees its destination if that left it
+ * empty and surplus (unless it is keep, which the caller is filling).
+ * Runs only when the pool is full. */
+static void pool_evict_oldest(struct pool *p, struct pool_dest *keep)
 {
 	struct pool_dest *d, *tmp, *oldest = NULL;
 
@@ -106,8 +114,11 @@ static void pool_evict_oldest(struct pool *p)
 				     d->idle[0].idle_since_ms < oldest->idle[0].idle_since_ms))
 			oldest = d;
 	}
-	if (oldest != NULL)
-		idle_close(dest_take(p, oldest, 0));
+	if (oldest == NULL)
+		return;
+	idle_close(dest_take(p, oldest, 0));
+	if (oldest != keep)
+		dest_free_if_surplus(p, oldest);
 }
 
 int pool_checkin(struct pool *p, const struct dest_key *key, int fd,
@@ -128,7 +139,7 @@ int pool_checkin(struct pool *p, const struct dest_key *key, int fd,
 	if (d->count == p->max_idle_per_dest)
 		idle_close(dest_take(p, d, 0));
 	else if (p->total_idle >= p->max_idle)
-		pool_evict_oldest(p);
+		pool_evict_oldest(p, d);
 	d->idle[d->count++] = (struct pool_idle){ fd, inode_of(fd), now, expires_ms };
 	p->total_idle++;
 	stats_count(d->stats, SP_IDLE_NOW, 1);

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# run.sh: runs the integration tests, tests/integration/test_*.sh, in name
+# order, each in its own process under a time limit, and reports.
+#
+#   tests/integration/run.sh [FILTER]
+#
+# FILTER runs only the tests whose file name contains it.  BUILD (the
+# absolute build directory; `make integration` sets it) defaults to
+# build/ of this checkout.  TEST_TIMEOUT (seconds, default 300) bounds each
+# test; VERBOSE=1 shows the output of passing tests too.  Prints PASS or
+# FAIL per test with its duration and the output of each failure, then
+# "N passed, N failed"; exits 1 if any failed (or none matched FILTER).
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+BUILD=${BUILD:-$(cd "$here/../.." && pwd)/build}
+BUILD=$(cd "$BUILD" && pwd)
+export BUILD
+filter=${1:-}
+limit=${TEST_TIMEOUT:-300}
+
+logdir=$(mktemp -d "${TMPDIR:-/tmp}/sockpool-run.XXXXXX")
+trap 'rm -rf "$logdir"' EXIT
+
+passed=0
+failed=0
+failed_names=()
+mapfile -t tests < <(cd "$here" && LC_ALL=C ls test_*.sh 2>/dev/null)
+for test in "${tests[@]}"; do
+	name=${test%.sh}
+	[[ $name == *"$filter"* ]] || continue
+	log=$logdir/$name.log
+	start=$(date +%s%N)
+	set +e
+	# -k: a test that ignores TERM is killed 10 s later.
+	timeout -k 10 "$limit" "$here/$test" < /dev/null > "$log" 2>&1
+	status=$?
+	set -e
+	took=$(( ($(date +%s%N) - start) / 1000000 ))
+	took=$(printf '%d.%01d s' $(( took / 1000 )) $(( took % 1000 / 100 )))
+	if [ "$status" -eq 0 ]; then
+		passed=$(( passed + 1 ))
+		printf 'PASS  %-40s %8s\n' "$name" "$took"
+		[ -z "${VERBOSE:-}" ] || sed 's/^/      /' "$log"
+	else
+		failed=$(( failed + 1 ))
+		failed_names+=("$name")
+		why="exit status $status"
+		[ "$status" -eq 124 ] || [ "$status" -eq 137 ] && why="timed out after $limit s"
+		printf 'FAIL  %-40s %8s  (%s)\n' "$name" "$took" "$why"
+		sed 's/^/      /' "$log"
+	fi
+done
+
+if [ $(( passed + failed )) -eq 0 ]; then
+	echo "no test matches '${filter}'" >&2
+	echo "0 passed, 0 failed"
+	exit 1
+fi
+[ "$failed" -eq 0 ] || echo "failed: ${failed_names[*]}"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
