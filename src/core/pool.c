@@ -10,6 +10,7 @@
 #include "pool.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -63,17 +64,20 @@ static void dest_free_if_surplus(struct pool *p, struct pool_dest *d)
 	free(d);
 }
 
-static ino_t inode_of(int fd)
+/* Whether idle.fd still refers to the socket checked in: a socket with
+ * the same device and inode, as recorded by pool_checkin(). */
+static bool idle_still_ours(struct pool_idle idle)
 {
 	struct stat st;
 
-	return fstat(fd, &st) == 0 ? st.st_ino : 0;
+	return fstat(idle.fd, &st) == 0 && S_ISSOCK(st.st_mode) &&
+	       st.st_dev == idle.dev && st.st_ino == idle.inode;
 }
 
 /* Closes an idle socket, unless its fd has become someone else's. */
 static void idle_close(struct pool_idle idle)
 {
-	if (inode_of(idle.fd) == idle.inode)
+	if (idle_still_ours(idle))
 		sys.close(idle.fd);
 }
 
@@ -126,8 +130,11 @@ int pool_checkin(struct pool *p, const struct dest_key *key, int fd,
 {
 	uint64_t now = p->now_ms();
 	struct pool_dest *d;
+	struct stat st;
 
 	if (p->max_idle_per_dest == 0 || p->max_idle == 0 || expires_ms <= now)
+		goto refuse;
+	if (fstat(fd, &st) != 0 || !S_ISSOCK(st.st_mode))
 		goto refuse;
 	pthread_mutex_lock(&p->lock);
 	d = dest_find_or_add(p, key);
@@ -140,7 +147,10 @@ int pool_checkin(struct pool *p, const struct dest_key *key, int fd,
 		idle_close(dest_take(p, d, 0));
 	else if (p->total_idle >= p->max_idle)
 		pool_evict_oldest(p, d);
-	d->idle[d->count++] = (struct pool_idle){ fd, inode_of(fd), now, expires_ms };
+	d->idle[d->count++] = (struct pool_idle){
+		.fd = fd, .dev = st.st_dev, .inode = st.st_ino,
+		.idle_since_ms = now, .expires_ms = expires_ms,
+	};
 	p->total_idle++;
 	stats_count(d->stats, SP_IDLE_NOW, 1);
 	pthread_mutex_unlock(&p->lock);
@@ -184,7 +194,7 @@ int pool_checkout(struct pool *p, const struct dest_key *key)
 		stats = d->stats;
 		pthread_mutex_unlock(&p->lock);
 
-		if (inode_of(idle.fd) != idle.inode)
+		if (!idle_still_ours(idle))
 			continue;	/* closed behind our back: not ours to close */
 		if (idle_socket_is_alive(idle.fd)) {
 			errno = saved_errno;

@@ -16,8 +16,8 @@
  *    no error); anything else is closed and counted as stale.
  *  - A program that closes descriptors it does not own ("close every fd
  *    above 2") may close an idle socket's fd, and the number may then be
- *    reused for one of its files.  So the socket's inode is recorded at
- *    check-in, and an fd that no longer refers to it is dropped without
+ *    reused for one of its files.  So the socket's device and inode are recorded at
+ *    check-in, and an fd that no longer refers to that socket is dropped without
  *    being closed: the pool never touches a descriptor that is not its own.
  *  - One mutex guards the table; only close() and fstat() run under it.
  */
@@ -36,7 +36,8 @@ struct sp_stats_dest;
 
 struct pool_idle {
 	int fd;
-	ino_t inode;		/* the socket's identity, see pool_checkout */
+	dev_t dev;		/* the socket's identity (device, inode), */
+	ino_t inode;		/* see the invariants above */
 	uint64_t idle_since_ms;
 	uint64_t expires_ms;
 };

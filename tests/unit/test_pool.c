@@ -395,6 +395,21 @@ static void test_fd_reused_behind_pools_back_is_dropped_untouched(void **state)
 	close(pipefd[1]);
 }
 
+/* The same, when the number now holds another socket of the program's:
+ * the inode tells them apart, whatever the file type. */
+static void test_fd_reused_by_another_socket_is_dropped_untouched(void **state)
+{
+	struct dest_key key = v4_key(80);
+	int other = new_socket(NULL), fd = new_socket(NULL);
+
+	(void)state;
+	checkin(&key, fd, TTL);
+	assert_int_equal(dup2(other, fd), fd);
+	assert_int_equal(pool_checkout(&pool, &key), -1);
+	assert_fd_open(fd);
+	close(fd);
+}
+
 /* Many destinations, a wave at a time (to stay under any fd limit): each
  * checkout finds its own socket, and empty destinations beyond the few
  * kept for reuse are freed. */
@@ -466,6 +481,7 @@ int main(void)
 		POOL_TEST(test_clear_closes_every_idle_socket_and_pool_stays_usable),
 		POOL_TEST(test_reset_after_fork_closes_idle_sockets),
 		POOL_TEST(test_fd_reused_behind_pools_back_is_dropped_untouched),
+		POOL_TEST(test_fd_reused_by_another_socket_is_dropped_untouched),
 		POOL_TEST(test_many_destinations_each_find_their_own_socket),
 		POOL_TEST(test_destinations_emptied_by_global_eviction_are_freed),
 	};

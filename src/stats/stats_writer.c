@@ -1,0 +1,174 @@
+/*
+ * stats_writer.c: creates this process's statistics segment and keeps its
+ * counters (see stats_layout.h for the layout and the publication rules).
+ *
+ * Counting is a relaxed atomic add and never locks.  A destination record is
+ * found by a lock-free scan of the published records; only claiming a new
+ * one takes claim_lock, so two threads cannot claim the same slot.
+ */
+#include "stats_writer.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../core/sys.h"
+
+static struct sp_stats_header *segment;
+static size_t segment_size;
+static char segment_path[PATH_MAX];
+static pthread_mutex_t claim_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static struct sp_stats_dest *records(void)
+{
+	return (struct sp_stats_dest *)(segment + 1);
+}
+
+int stats_writer_open(const char *dir, const char *program)
+{
+	struct timespec now;
+	size_t size = sizeof(struct sp_stats_header) +
+		      SP_STATS_MAX_DESTS * sizeof(struct sp_stats_dest);
+	char path[PATH_MAX];
+	void *map;
+	int fd, n;
+
+	if (segment != NULL)
+		return 0;
+	n = snprintf(path, sizeof(path), "%s/" SP_STATS_FILE_PREFIX "%u.%d",
+		     dir != NULL ? dir : "/dev/shm", (unsigned)getuid(), (int)getpid());
+	if (n < 0 || (size_t)n >= sizeof(path)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	/* O_EXCL|O_NOFOLLOW: never write through a file or link someone
+	 * planted under our name.  A leftover from a dead process with our
+	 * pid is ours (same uid) and is replaced. */
+	fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0 && errno == EEXIST && unlink(path) == 0)
+		fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -1;
+	if (ftruncate(fd, (off_t)size) != 0) {
+		int saved = errno;
+
+		sys.close(fd);
+		unlink(path);
+		errno = saved;
+		return -1;
+	}
+	map = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	sys.close(fd);
+	if (map == MAP_FAILED) {
+		int saved = errno;
+
+		unlink(path);
+		errno = saved;
+		return -1;
+	}
+
+	struct sp_stats_header *h = map;
+
+	h->version = SP_STATS_VERSION;
+	h->header_size = sizeof(*h);
+	h->total_size = size;
+	h->dest_record_size = sizeof(struct sp_stats_dest);
+	h->max_dests = SP_STATS_MAX_DESTS;
+	h->pid = (int32_t)getpid();
+	clock_gettime(CLOCK_REALTIME, &now);
+	h->start_time_ns = (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
+	snprintf(h->program, sizeof(h->program), "%s", program != NULL ? program : "?");
+	/* The magic last: a reader that sees it sees a complete header. */
+	__atomic_store_n(&h->magic, SP_STATS_MAGIC, __ATOMIC_RELEASE);
+
+	memcpy(segment_path, path, sizeof(path));
+	segment_size = size;
+	__atomic_store_n(&segment, h, __ATOMIC_RELEASE);
+	return 0;
+}
+
+void stats_writer_forget(void)
+{
+	struct sp_stats_header *h = __atomic_exchange_n(&segment, NULL, __ATOMIC_ACQ_REL);
+
+	if (h != NULL)
+		munmap(h, segment_size);
+	pthread_mutex_init(&claim_lock, NULL);
+}
+
+void stats_writer_close(void)
+{
+	if (__atomic_load_n(&segment, __ATOMIC_ACQUIRE) == NULL)
+		return;
+	unlink(segment_path);
+	stats_writer_forget();
+}
+
+static bool record_matches(const struct sp_stats_dest *r, const struct dest_key *key)
+{
+	return r->family == key->family && r->port == key->port &&
+	       r->scope_id == key->scope_id &&
+	       memcmp(r->addr, key->addr, sizeof(r->addr)) == 0;
+}
+
+static struct sp_stats_dest *find_published(const struct dest_key *key, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		struct sp_stats_dest *r = &records()[i];
+
+		if (__atomic_load_n(&r->in_use, __ATOMIC_ACQUIRE) && record_matches(r, key))
+			return r;
+	}
+	return NULL;
+}
+
+struct sp_stats_dest *stats_writer_dest(const struct dest_key *key)
+{
+	struct sp_stats_header *h = __atomic_load_n(&segment, __ATOMIC_ACQUIRE);
+	struct sp_stats_dest *r;
+	uint32_t n;
+
+	if (h == NULL)
+		return NULL;
+	r = find_published(key, __atomic_load_n(&h->ndests, __ATOMIC_ACQUIRE));
+	if (r != NULL)
+		return r;
+
+	pthread_mutex_lock(&claim_lock);
+	n = __atomic_load_n(&h->ndests, __ATOMIC_ACQUIRE);
+	r = find_published(key, n);
+	if (r == NULL && n < h->max_dests) {
+		r = &records()[n];
+		r->family = key->family;
+		r->port = key->port;
+		r->scope_id = key->scope_id;
+		memcpy(r->addr, key->addr, sizeof(r->addr));
+		__atomic_store_n(&r->in_use, 1, __ATOMIC_RELEASE);
+		__atomic_store_n(&h->ndests, n + 1, __ATOMIC_RELEASE);
+	}
+	pthread_mutex_unlock(&claim_lock);
+	return r;
+}
+
+void stats_count(struct sp_stats_dest *d, enum sp_counter c, int64_t delta)
+{
+	struct sp_stats_header *h = __atomic_load_n(&segment, __ATOMIC_RELAXED);
+
+	if (h == NULL)
+		return;
+	/* A record pointer from before a fork's stats_writer_forget() points
+	 * into a mapping this process no longer has: only count into records
+	 * of the current segment. */
+	if (d != NULL && (void *)d >= (void *)records() &&
+	    (void *)(d + 1) <= (void *)((char *)h + segment_size))
+		__atomic_fetch_add(&d->counters.c[c], (uint64_t)delta, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&h->global.c[c], (uint64_t)delta, __ATOMIC_RELAXED);
+}
