@@ -36,7 +36,9 @@ struct conn *conn_acquire(void)
 	pthread_mutex_lock(&c->lock);
 	c->state = CONN_CANDIDATE;
 	c->reused = c->shared = c->broken = false;
-	c->sndbuf = c->rcvbuf = -1;
+	c->options_set = 0;
+	c->dev = 0;
+	c->inode = 0;
 	memset(&c->dest, 0, sizeof(c->dest));
 	c->stats = NULL;
 	http1_init(&c->http);
@@ -240,45 +242,135 @@ const char *conn_unpoolable_reason(const struct conn *c)
 }
 
 /* Options a program sets on a client socket that live in the socket, not
- * in the connection; copied value for value from the program's socket. */
-static const struct { int level, name; socklen_t len; } carried_options[] = {
+ * in the connection; bit i of a notes mask stands for carried_options[i]. */
+static const struct carried_option {
+	int level, name;
+	socklen_t len;
+} carried_options[] = {
 	{ SOL_SOCKET, SO_KEEPALIVE, sizeof(int) },
 	{ SOL_SOCKET, SO_RCVTIMEO, sizeof(struct timeval) },
 	{ SOL_SOCKET, SO_SNDTIMEO, sizeof(struct timeval) },
 	{ SOL_SOCKET, SO_LINGER, sizeof(struct linger) },
 	{ SOL_SOCKET, SO_PRIORITY, sizeof(int) },
 	{ SOL_SOCKET, SO_OOBINLINE, sizeof(int) },
+	{ SOL_SOCKET, SO_MARK, sizeof(int) },
+	{ SOL_SOCKET, SO_SNDBUF, sizeof(int) },
+	{ SOL_SOCKET, SO_RCVBUF, sizeof(int) },
 	{ IPPROTO_TCP, TCP_NODELAY, sizeof(int) },
 	{ IPPROTO_TCP, TCP_KEEPIDLE, sizeof(int) },
 	{ IPPROTO_TCP, TCP_KEEPINTVL, sizeof(int) },
 	{ IPPROTO_TCP, TCP_KEEPCNT, sizeof(int) },
 	{ IPPROTO_TCP, TCP_USER_TIMEOUT, sizeof(int) },
+	{ IPPROTO_IP, IP_TOS, sizeof(int) },
+	{ IPPROTO_IPV6, IPV6_TCLASS, sizeof(int) },
 };
+#define NCARRIED (sizeof(carried_options) / sizeof(carried_options[0]))
+_Static_assert(NCARRIED <= CONN_CARRIED_MAX && CONN_CARRIED_MAX < 31,
+	       "one notes bit per option, below CONN_NOTE_NONBLOCK");
 
-void conn_copy_socket_state(const struct conn *c, int from_fd, int to_fd)
+/* Options with no lasting effect on a client connection: TCP_QUICKACK is
+ * momentary; address reuse only matters to bind(), which already makes a
+ * socket unpoolable. */
+static bool option_is_harmless(int level, int name)
+{
+	return (level == SOL_SOCKET && (name == SO_REUSEADDR || name == SO_REUSEPORT)) ||
+	       (level == IPPROTO_TCP && name == TCP_QUICKACK);
+}
+
+static int carried_option_index(int level, int name)
+{
+	for (size_t i = 0; i < NCARRIED; i++)
+		if (carried_options[i].level == level && carried_options[i].name == name)
+			return (int)i;
+	return -1;
+}
+
+void conn_note_option_set(struct conn_ref ref, int level, int name,
+			  const void *value, socklen_t len)
 {
 	int saved_errno = errno;
-	int from_flags, to_flags;
+	int i = carried_option_index(level, name);
 
-	for (size_t i = 0; i < sizeof(carried_options) / sizeof(carried_options[0]); i++) {
-		char value[32];
-		socklen_t len = carried_options[i].len;
-
-		if (sys.getsockopt(from_fd, carried_options[i].level, carried_options[i].name,
-				   value, &len) == 0)
-			(void)sys.setsockopt(to_fd, carried_options[i].level,
-					     carried_options[i].name, value, len);
+	if (i < 0 && option_is_harmless(level, name))
+		return;
+	if (!conn_ref_lock(ref))
+		return;
+	if (i < 0 || len > CONN_OPTION_VALUE_MAX) {
+		ref.conn->broken = true;
+	} else {
+		/* The value as given, to be set again as it was: some read back
+		 * otherwise (buffer sizes come back doubled). */
+		ref.conn->options_set |= 1u << i;
+		ref.conn->options[i].len = (uint8_t)len;
+		memcpy(ref.conn->options[i].value, value, len);
 	}
-	/* Buffer sizes read back doubled by the kernel, so only the values
-	 * the program itself asked for are carried. */
-	if (c->sndbuf >= 0)
-		(void)sys.setsockopt(to_fd, SOL_SOCKET, SO_SNDBUF, &c->sndbuf, sizeof(int));
-	if (c->rcvbuf >= 0)
-		(void)sys.setsockopt(to_fd, SOL_SOCKET, SO_RCVBUF, &c->rcvbuf, sizeof(int));
-	from_flags = sys.fcntl(from_fd, F_GETFL);
-	to_flags = sys.fcntl(to_fd, F_GETFL);
-	if (from_flags >= 0 && to_flags >= 0)
-		(void)sys.fcntl(to_fd, F_SETFL,
-				(to_flags & ~O_NONBLOCK) | (from_flags & O_NONBLOCK));
+	pthread_mutex_unlock(&ref.conn->lock);
 	errno = saved_errno;
+}
+
+uint32_t conn_socket_notes(const struct conn *c, int fd)
+{
+	int saved_errno = errno;
+	int flags = sys.fcntl(fd, F_GETFL);
+
+	errno = saved_errno;
+	return c->options_set | (flags >= 0 && (flags & O_NONBLOCK) ? CONN_NOTE_NONBLOCK : 0);
+}
+
+/* Reads option i of the program's new socket into c: the value to reset
+ * it to on a pooled socket that had it set.  A buffer size reads back
+ * doubled, so half is set.  (Setting it locks the size against autotuning,
+ * which the new socket would have had: a rare case, a program that sets
+ * buffer sizes on some sockets only, kept as close as Linux allows.) */
+static bool read_default_option(struct conn *c, size_t i, int from_fd)
+{
+	const struct carried_option *o = &carried_options[i];
+	struct conn_option *v = &c->options[i];
+	socklen_t len = o->len;
+
+	if (sys.getsockopt(from_fd, o->level, o->name, v->value, &len) != 0 ||
+	    len > CONN_OPTION_VALUE_MAX)
+		return false;
+	v->len = (uint8_t)len;
+	if (o->level == SOL_SOCKET && (o->name == SO_SNDBUF || o->name == SO_RCVBUF)) {
+		int size;
+
+		memcpy(&size, v->value, sizeof(size));
+		size /= 2;
+		memcpy(v->value, &size, sizeof(size));
+	}
+	return true;
+}
+
+int conn_copy_socket_state(struct conn *c, int from_fd, int to_fd, uint32_t to_notes)
+{
+	int saved_errno = errno;
+	uint32_t differ = c->options_set | (to_notes & ~CONN_NOTE_NONBLOCK);
+	int from_flags;
+
+	for (size_t i = 0; i < NCARRIED; i++) {
+		const struct carried_option *o = &carried_options[i];
+		uint32_t bit = 1u << i;
+
+		if (!(differ & bit))
+			continue;
+		if (!(c->options_set & bit) && !read_default_option(c, i, from_fd)) {
+			differ &= ~bit;		/* e.g. IP_TOS on an IPv6 socket */
+			continue;
+		}
+		(void)sys.setsockopt(to_fd, o->level, o->name, c->options[i].value,
+				     c->options[i].len);
+	}
+	c->options_set = differ;
+	from_flags = sys.fcntl(from_fd, F_GETFL);
+	if (from_flags >= 0 &&
+	    !(from_flags & O_NONBLOCK) != !(to_notes & CONN_NOTE_NONBLOCK)) {
+		int to_flags = sys.fcntl(to_fd, F_GETFL);
+
+		if (to_flags >= 0)
+			(void)sys.fcntl(to_fd, F_SETFL,
+					(to_flags & ~O_NONBLOCK) | (from_flags & O_NONBLOCK));
+	}
+	errno = saved_errno;
+	return from_flags;
 }

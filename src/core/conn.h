@@ -19,6 +19,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/uio.h>
 
@@ -29,6 +30,15 @@ struct sp_stats_dest;
 
 enum conn_state { CONN_CANDIDATE, CONN_MANAGED };
 
+#define CONN_CARRIED_MAX 20		/* options sockpool carries over */
+#define CONN_OPTION_VALUE_MAX 16	/* the largest, struct timeval */
+
+/* A carried option's value, as set on the socket (see below). */
+struct conn_option {
+	uint8_t len;
+	uint8_t value[CONN_OPTION_VALUE_MAX];
+};
+
 struct conn {
 	pthread_mutex_t lock;
 	uint64_t generation;
@@ -38,8 +48,10 @@ struct conn {
 	bool reused;		/* handed out by the pool */
 	bool shared;		/* another fd refers to this socket (dup) */
 	bool broken;		/* error, shutdown or a call we cannot follow */
-	int sndbuf;		/* SO_SNDBUF / SO_RCVBUF the program set, or -1 */
-	int rcvbuf;
+	uint32_t options_set;	/* carried options set on this socket, see below */
+	struct conn_option options[CONN_CARRIED_MAX];	/* their values */
+	dev_t dev;		/* the socket's identity for the pool, */
+	ino_t inode;		/* 0 until known */
 	struct dest_key dest;
 	struct sp_stats_dest *stats;
 	struct http1_tracker http;
@@ -80,10 +92,35 @@ void conn_note_shared(struct conn_ref ref);
 /* Why c may not go to the pool, or NULL if it may. Caller holds c->lock. */
 const char *conn_unpoolable_reason(const struct conn *c);
 
-/* Makes socket to_fd behave like the program's socket from_fd: the
- * options a program sets (timeouts, keep-alive, Nagle, linger, buffer
- * sizes it chose) and O_NONBLOCK. */
-void conn_copy_socket_state(const struct conn *c, int from_fd, int to_fd);
+/*
+ * Socket options.  A pooled socket moved onto the program's fd must behave
+ * like the socket the program made: same timeouts, Nagle, keep-alive,
+ * linger, buffer sizes, TOS, mark, and blocking mode.  Copying every option
+ * on every checkout costs two dozen system calls per request, so only the
+ * options that can differ are set: those the program set on its new socket
+ * (conn.options_set, with the values it gave, recorded by
+ * conn_note_option_set), and those ever set on the pooled socket in its
+ * earlier lives (its "notes", kept by the pool beside the fd), which are
+ * reset to the new socket's value.  Any other option still has its default
+ * on both.
+ *
+ * An option sockpool does not know how to carry (TCP_CONGESTION,
+ * SO_BINDTODEVICE, TCP_FASTOPEN_CONNECT...) makes the socket unpoolable:
+ * set before connect, the socket passes through untouched.
+ */
+#define CONN_NOTE_NONBLOCK (1u << 31)	/* the pooled socket is O_NONBLOCK */
+
+/* The program set an option on ref's socket (the call succeeded). */
+void conn_note_option_set(struct conn_ref ref, int level, int name,
+			  const void *value, socklen_t len);
+
+/* What the pool keeps beside fd, c's socket, when it is parked. */
+uint32_t conn_socket_notes(const struct conn *c, int fd);
+
+/* Makes pooled socket to_fd, with the given notes, behave like the
+ * program's socket from_fd, and takes over to_fd's option history into c.
+ * Returns from_fd's file status flags (F_GETFL), or -1.  Keeps errno. */
+int conn_copy_socket_state(struct conn *c, int from_fd, int to_fd, uint32_t to_notes);
 
 /* In a child after fork(): makes the free list's lock anew (its free conns
  * are abandoned), and for a conn the child inherited through its fd table,

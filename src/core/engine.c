@@ -167,52 +167,31 @@ void engine_socket_created(int fd, int domain, int type, int protocol)
 		__atomic_store_n(&fd_high_water, fd, __ATOMIC_RELAXED);
 }
 
-void engine_socket_option_set(int fd, int level, int name, const void *value,
-			      socklen_t len)
+void engine_socket_bound(int fd)
 {
-	struct conn_ref ref = conn_ref_of_fd(fd);
-
-	if (level != SOL_SOCKET || len < sizeof(int) ||
-	    (name != SO_SNDBUF && name != SO_RCVBUF) || !conn_ref_lock(ref))
-		return;
-	memcpy(name == SO_SNDBUF ? &ref.conn->sndbuf : &ref.conn->rcvbuf, value, sizeof(int));
-	pthread_mutex_unlock(&ref.conn->lock);
-}
-
-/* The program bound the socket itself (a source address or port): its
- * connection is not interchangeable with another, so it is left alone. */
-static bool socket_is_bound(int fd)
-{
-	struct sockaddr_storage ss;
-	socklen_t len = sizeof(ss);
-	static const uint8_t any6[16];
-
-	if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0)
-		return true;
-	if (ss.ss_family == AF_INET) {
-		const struct sockaddr_in *in = (const struct sockaddr_in *)&ss;
-
-		return in->sin_port != 0 || in->sin_addr.s_addr != htonl(INADDR_ANY);
-	}
-	if (ss.ss_family == AF_INET6) {
-		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)&ss;
-
-		return in6->sin6_port != 0 || memcmp(&in6->sin6_addr, any6, 16) != 0;
-	}
-	return true;
+	/* A source address or port the program chose: its connection is not
+	 * interchangeable with another, so it is left alone for life. */
+	if (fd >= 0)
+		forget_fd(fd);
 }
 
 /* Moves pooled socket idle_fd onto the program's fd, which becomes that
- * connection; 0, or -1 leaving fd as it was (idle_fd is closed). */
-static int adopt_idle_socket(struct conn *c, int fd, int idle_fd)
+ * connection.  Returns the fd's file status flags (F_GETFL), or -1
+ * leaving fd as it was; idle_fd is closed either way. */
+static int adopt_idle_socket(struct conn *c, int fd, const struct pool_socket *idle)
 {
 	int fd_flags = sys.fcntl(fd, F_GETFD);
-	int rc;
+	int status_flags;
 
-	conn_copy_socket_state(c, fd, idle_fd);
-	rc = sys.dup3(idle_fd, fd, fd_flags > 0 && (fd_flags & FD_CLOEXEC) ? O_CLOEXEC : 0);
-	sys.close(idle_fd);
-	return rc < 0 ? -1 : 0;
+	pthread_mutex_lock(&c->lock);
+	status_flags = conn_copy_socket_state(c, fd, idle->fd, idle->notes);
+	c->dev = idle->dev;
+	c->inode = idle->inode;
+	pthread_mutex_unlock(&c->lock);
+	if (sys.dup3(idle->fd, fd, fd_flags > 0 && (fd_flags & FD_CLOEXEC) ? O_CLOEXEC : 0) < 0)
+		status_flags = -1;
+	sys.close(idle->fd);
+	return status_flags;
 }
 
 static void become_managed(struct conn *c, const struct dest_key *key, bool reused)
@@ -226,29 +205,24 @@ static void become_managed(struct conn *c, const struct dest_key *key, bool reus
 	stats_count(c->stats, reused ? SP_CONNS_REUSED : SP_CONNS_OPENED, 1);
 }
 
-static bool fd_is_nonblocking(int fd)
-{
-	int flags = sys.fcntl(fd, F_GETFL);
-
-	return flags >= 0 && (flags & O_NONBLOCK);
-}
-
 int engine_connect(int fd, const struct sockaddr *addr, socklen_t len)
 {
 	struct conn *c = fdtab_get(fd);
 	struct dest_key key;
-	int idle_fd, rc, saved_errno = errno;
+	int rc, status_flags, saved_errno = errno;
+	struct pool_socket idle;
 
 	if (c == NULL || c->state != CONN_CANDIDATE)
 		return sys.connect(fd, addr, len);
-	if (dest_key_from_sockaddr(&key, addr, len) != 0 ||
-	    !config_dest_allowed(&cfg, &key) || socket_is_bound(fd)) {
+	/* broken here: the program set an option we cannot carry. */
+	if (c->broken || dest_key_from_sockaddr(&key, addr, len) != 0 ||
+	    !config_dest_allowed(&cfg, &key)) {
 		forget_fd(fd);
 		errno = saved_errno;
 		return sys.connect(fd, addr, len);
 	}
-	idle_fd = pool_checkout(&pool, &key);
-	if (idle_fd >= 0 && adopt_idle_socket(c, fd, idle_fd) == 0) {
+	if (pool_checkout(&pool, &key, &idle) >= 0 &&
+	    (status_flags = adopt_idle_socket(c, fd, &idle)) >= 0) {
 		become_managed(c, &key, true);
 		if (log_enabled(LOG_LEVEL_DEBUG)) {
 			char text[DEST_KEY_TEXT_MAX];
@@ -259,7 +233,7 @@ int engine_connect(int fd, const struct sockaddr *addr, socklen_t len)
 		/* A non-blocking connect never completes at once on Linux TCP;
 		 * keep to what the program is ready for.  The socket is already
 		 * writable with SO_ERROR 0, as after a real completion. */
-		if (fd_is_nonblocking(fd)) {
+		if (status_flags & O_NONBLOCK) {
 			errno = EINPROGRESS;
 			return -1;
 		}
@@ -298,25 +272,20 @@ static uint64_t idle_deadline_ms(const struct conn *c, uint64_t now)
 	return now + limit;
 }
 
-/* Hands a private duplicate of fd to the pool; the caller closes fd. */
-static void park_connection(int fd, const struct dest_key *key, uint64_t deadline)
+/* Hands a private duplicate of fd to the pool; the caller closes fd.
+ * Bytes or an EOF that arrived after the response are not looked for
+ * here: checkout's liveness test finds them, as it must anyway for what
+ * arrives while the socket waits in the pool. */
+static void park_connection(int fd, const struct dest_key *key, uint64_t deadline,
+			    struct pool_socket s)
 {
-	char byte;
-	int private_fd;
-
-	/* Unread bytes or EOF the tracker did not see: not a clean boundary. */
-	if (sys.recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT) >= 0 ||
-	    (errno != EAGAIN && errno != EWOULDBLOCK)) {
-		log_debug("fd %d: not pooled: unexpected bytes or EOF after the response", fd);
-		return;
-	}
-	private_fd = sys.fcntl(fd, F_DUPFD_CLOEXEC, private_fd_floor);
-	if (private_fd < 0) {
+	s.fd = sys.fcntl(fd, F_DUPFD_CLOEXEC, private_fd_floor);
+	if (s.fd < 0) {
 		log_debug("fd %d: not pooled: no private fd: %s", fd, strerror(errno));
 		return;
 	}
-	if (pool_checkin(&pool, key, private_fd, deadline) == 0)
-		log_debug("fd %d: parked as idle fd %d", fd, private_fd);
+	if (pool_checkin(&pool, key, s, deadline) == 0)
+		log_debug("fd %d: parked as idle fd %d", fd, s.fd);
 }
 
 int engine_close(int fd)
@@ -332,10 +301,13 @@ int engine_close(int fd)
 		const char *why_not = conn_unpoolable_reason(c);
 		struct dest_key key = c->dest;
 		uint64_t deadline = idle_deadline_ms(c, engine_now_ms());
+		struct pool_socket s = { .dev = c->dev, .inode = c->inode };
 
+		if (why_not == NULL)
+			s.notes = conn_socket_notes(c, fd);
 		pthread_mutex_unlock(&c->lock);
 		if (why_not == NULL)
-			park_connection(fd, &key, deadline);
+			park_connection(fd, &key, deadline, s);
 		else
 			log_debug("fd %d: not pooled: %s", fd, why_not);
 	} else {

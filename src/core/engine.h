@@ -38,9 +38,8 @@ int engine_close(int fd);
  * whatever the table held for that number is stale. */
 void engine_fd_reused(int fd);
 
-/* The program set a socket option on fd (after the real call succeeded). */
-void engine_socket_option_set(int fd, int level, int name, const void *value,
-			      socklen_t len);
+/* The program bound fd to a local address (the call succeeded). */
+void engine_socket_bound(int fd);
 
 /* fork() hooks, registered with pthread_atfork. */
 void engine_before_fork(void);

@@ -64,21 +64,21 @@ static void dest_free_if_surplus(struct pool *p, struct pool_dest *d)
 	free(d);
 }
 
-/* Whether idle.fd still refers to the socket checked in: a socket with
+/* Whether idle.s.fd still refers to the socket checked in: a socket with
  * the same device and inode, as recorded by pool_checkin(). */
 static bool idle_still_ours(struct pool_idle idle)
 {
 	struct stat st;
 
-	return fstat(idle.fd, &st) == 0 && S_ISSOCK(st.st_mode) &&
-	       st.st_dev == idle.dev && st.st_ino == idle.inode;
+	return fstat(idle.s.fd, &st) == 0 && S_ISSOCK(st.st_mode) &&
+	       st.st_dev == idle.s.dev && st.st_ino == idle.s.inode;
 }
 
 /* Closes an idle socket, unless its fd has become someone else's. */
 static void idle_close(struct pool_idle idle)
 {
 	if (idle_still_ours(idle))
-		sys.close(idle.fd);
+		sys.close(idle.s.fd);
 }
 
 /* Removes idle[i] from d, returning it; the caller closes or hands it out. */
@@ -125,7 +125,7 @@ static void pool_evict_oldest(struct pool *p, struct pool_dest *keep)
 		dest_free_if_surplus(p, oldest);
 }
 
-int pool_checkin(struct pool *p, const struct dest_key *key, int fd,
+int pool_checkin(struct pool *p, const struct dest_key *key, struct pool_socket s,
 		 uint64_t expires_ms)
 {
 	uint64_t now = p->now_ms();
@@ -134,8 +134,12 @@ int pool_checkin(struct pool *p, const struct dest_key *key, int fd,
 
 	if (p->max_idle_per_dest == 0 || p->max_idle == 0 || expires_ms <= now)
 		goto refuse;
-	if (fstat(fd, &st) != 0 || !S_ISSOCK(st.st_mode))
-		goto refuse;
+	if (s.inode == 0) {
+		if (fstat(s.fd, &st) != 0 || !S_ISSOCK(st.st_mode))
+			goto refuse;
+		s.dev = st.st_dev;
+		s.inode = st.st_ino;
+	}
 	pthread_mutex_lock(&p->lock);
 	d = dest_find_or_add(p, key);
 	if (d == NULL) {
@@ -148,15 +152,14 @@ int pool_checkin(struct pool *p, const struct dest_key *key, int fd,
 	else if (p->total_idle >= p->max_idle)
 		pool_evict_oldest(p, d);
 	d->idle[d->count++] = (struct pool_idle){
-		.fd = fd, .dev = st.st_dev, .inode = st.st_ino,
-		.idle_since_ms = now, .expires_ms = expires_ms,
+		.s = s, .idle_since_ms = now, .expires_ms = expires_ms,
 	};
 	p->total_idle++;
 	stats_count(d->stats, SP_IDLE_NOW, 1);
 	pthread_mutex_unlock(&p->lock);
 	return 0;
 refuse:
-	sys.close(fd);
+	sys.close(s.fd);
 	return -1;
 }
 
@@ -169,7 +172,7 @@ static int idle_socket_is_alive(int fd)
 	return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
 }
 
-int pool_checkout(struct pool *p, const struct dest_key *key)
+int pool_checkout(struct pool *p, const struct dest_key *key, struct pool_socket *out)
 {
 	int saved_errno = errno;
 
@@ -196,12 +199,13 @@ int pool_checkout(struct pool *p, const struct dest_key *key)
 
 		if (!idle_still_ours(idle))
 			continue;	/* closed behind our back: not ours to close */
-		if (idle_socket_is_alive(idle.fd)) {
+		if (idle_socket_is_alive(idle.s.fd)) {
+			*out = idle.s;
 			errno = saved_errno;
-			return idle.fd;
+			return idle.s.fd;
 		}
 		stats_count(stats, SP_STALE_DISCARDED, 1);
-		sys.close(idle.fd);
+		sys.close(idle.s.fd);
 	}
 }
 

@@ -34,10 +34,16 @@
 
 struct sp_stats_dest;
 
-struct pool_idle {
+/* A socket going into or out of the pool. */
+struct pool_socket {
 	int fd;
-	dev_t dev;		/* the socket's identity (device, inode), */
-	ino_t inode;		/* see the invariants above */
+	dev_t dev;		/* the socket's identity (device, inode), see */
+	ino_t inode;		/* the invariants above; inode 0: not known */
+	uint32_t notes;		/* the caller's, given back at checkout */
+};
+
+struct pool_idle {
+	struct pool_socket s;
 	uint64_t idle_since_ms;
 	uint64_t expires_ms;
 };
@@ -63,14 +69,17 @@ struct pool {
 void pool_init(struct pool *p, unsigned max_idle_per_dest, unsigned max_idle,
 	       clock_ms_fn now_ms);
 
-/* Gives fd (a private, CLOEXEC descriptor) to the pool for key, to be
- * handed out until expires_ms.  The pool owns fd from now on: when it
- * cannot keep it, it closes it.  0 if kept, -1 if closed. */
-int pool_checkin(struct pool *p, const struct dest_key *key, int fd,
+/* Gives s.fd (a private, CLOEXEC descriptor) to the pool for key, to be
+ * handed out until expires_ms.  s.dev and s.inode, when the caller knows
+ * them (from an earlier checkout of the same socket), save an fstat.  The
+ * pool owns s.fd from now on: when it cannot keep it, it closes it.
+ * 0 if kept, -1 if closed. */
+int pool_checkin(struct pool *p, const struct dest_key *key, struct pool_socket s,
 		 uint64_t expires_ms);
 
-/* The newest live idle socket for key, now owned by the caller, or -1. */
-int pool_checkout(struct pool *p, const struct dest_key *key);
+/* The newest live idle socket for key, now owned by the caller, with what
+ * was given with it; its fd, or -1 when there is none. */
+int pool_checkout(struct pool *p, const struct dest_key *key, struct pool_socket *out);
 
 /* Idle sockets kept for key. */
 unsigned pool_idle_count(struct pool *p, const struct dest_key *key);

@@ -16,6 +16,7 @@
 
 struct sys_calls {
 	int (*socket)(int domain, int type, int protocol);
+	int (*bind)(int fd, const struct sockaddr *addr, socklen_t len);
 	int (*connect)(int fd, const struct sockaddr *addr, socklen_t len);
 	int (*close)(int fd);
 	int (*shutdown)(int fd, int how);

@@ -1,5 +1,6 @@
 /*
- * hooks_socket.c: socket(), connect(), accept(), shutdown(), setsockopt().
+ * hooks_socket.c: socket(), bind(), connect(), accept(), shutdown(),
+ * setsockopt().
  *
  * socket() and accept() hand out descriptor numbers, so they also clear
  * whatever the fd table still held for that number; connect() is where a
@@ -57,6 +58,15 @@ SHIM_EXPORT int setsockopt(int fd, int level, int name, const void *value,
 	int rc = sys.setsockopt(fd, level, name, value, len);
 
 	if (rc == 0 && fdtab_get(fd) != NULL)
-		engine_socket_option_set(fd, level, name, value, len);
+		conn_note_option_set(conn_ref_of_fd(fd), level, name, value, len);
+	return rc;
+}
+
+SHIM_EXPORT int bind(int fd, const struct sockaddr *addr, socklen_t len)
+{
+	int rc = sys.bind(fd, addr, len);
+
+	if (rc == 0 && fdtab_get(fd) != NULL)
+		engine_socket_bound(fd);
 	return rc;
 }

@@ -30,6 +30,11 @@ static int raw_socket(int domain, int type, int protocol)
 	return (int)syscall(SYS_socket, domain, type, protocol);
 }
 
+static int raw_bind(int fd, const struct sockaddr *addr, socklen_t len)
+{
+	return (int)syscall(SYS_bind, fd, addr, len);
+}
+
 static int raw_connect(int fd, const struct sockaddr *addr, socklen_t len)
 {
 	return (int)syscall(SYS_connect, fd, addr, len);
@@ -147,7 +152,7 @@ static int raw_getsockopt(int fd, int level, int name, void *val, socklen_t *len
 }
 
 struct sys_calls sys = {
-	.socket = raw_socket, .connect = raw_connect, .close = raw_close,
+	.socket = raw_socket, .bind = raw_bind, .connect = raw_connect, .close = raw_close,
 	.shutdown = raw_shutdown, .read = raw_read, .write = raw_write,
 	.readv = raw_readv, .writev = raw_writev, .recv = raw_recv,
 	.send = raw_send, .recvfrom = raw_recvfrom, .sendto = raw_sendto,
@@ -179,6 +184,7 @@ static void resolve(void **slot, const char *name)
 void real_resolve_all(void)
 {
 	RESOLVE(socket);
+	RESOLVE(bind);
 	RESOLVE(connect);
 	RESOLVE(close);
 	RESOLVE(shutdown);

@@ -30,4 +30,32 @@ for i in range(10):
     c.request("GET", "/index.html"); c.getresponse().read(); c.close()
 ' "$NGINX_PORT"
 assert_eq "connections for 10 requests from bound sockets" 10 $(( $(nginx_accepts) - before ))
+
+# An option sockpool cannot carry over to another socket (here the
+# congestion control algorithm) keeps the socket out of the pool; options
+# it carries (Nagle, keep-alive) do not.
+cat > "$WORK/options_client.py" <<'PY'
+import http.client, socket, sys
+class Conn(http.client.HTTPConnection):
+    def connect(self):
+        self.sock = s = socket.socket()
+        exec(sys.argv[2])
+        s.connect((self.host, self.port))
+for i in range(10):
+    c = Conn("127.0.0.1", int(sys.argv[1]))
+    c.request("GET", "/index.html")
+    assert c.getresponse().read() == open(sys.argv[3], "rb").read()
+    c.close()
+PY
+run_options() {	# expected connections, description, python setting options
+	local before
+	before=$(nginx_accepts)
+	"$BUILD/sockpool" -- /usr/bin/python3 "$WORK/options_client.py" "$NGINX_PORT" "$3" \
+		"$DOCROOT/index.html"
+	assert_eq "$2" "$1" $(( $(nginx_accepts) - before ))
+}
+run_options 10 "connections for 10 requests on sockets with TCP_CONGESTION" \
+	's.setsockopt(socket.IPPROTO_TCP, socket.TCP_CONGESTION, b"reno")'
+run_options 1 "connections for 10 requests on sockets with TCP_NODELAY and SO_KEEPALIVE" \
+	's.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1); s.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)'
 echo "ok: only eligible connections are pooled"

@@ -169,7 +169,8 @@ static void test_recycled_conn_starts_afresh(void **state)
 	(void)state;
 	c->state = CONN_MANAGED;
 	c->reused = c->shared = c->broken = true;
-	c->sndbuf = c->rcvbuf = 4096;
+	c->options_set = 5;
+	c->inode = 7;
 	c->dest.port = 80;
 	http1_feed_request(&c->http, GET, strlen(GET));
 	conn_release(c);
@@ -177,8 +178,8 @@ static void test_recycled_conn_starts_afresh(void **state)
 	assert_ptr_equal(again, c);
 	assert_int_equal(again->state, CONN_CANDIDATE);
 	assert_false(again->reused || again->shared || again->broken);
-	assert_int_equal(again->sndbuf, -1);
-	assert_int_equal(again->rcvbuf, -1);
+	assert_int_equal(again->options_set, 0);
+	assert_int_equal(again->inode, 0);
 	assert_int_equal(again->dest.port, 0);
 	assert_int_equal(again->http.requests_started, 0);
 	assert_int_equal(again->http.protocol, HTTP1_UNDECIDED);
@@ -411,30 +412,74 @@ static int int_option(int fd, int level, int name)
 	return v;
 }
 
-static void set_int_option(int fd, int level, int name, int v)
+/* The program's setsockopt(), as the hook reports it: the real call on fd,
+ * then the note through the fd table. */
+static void program_sets(int fd, int level, int name, const void *value, socklen_t len)
 {
-	assert_int_equal(setsockopt(fd, level, name, &v, sizeof(v)), 0);
+	assert_int_equal(setsockopt(fd, level, name, value, len), 0);
+	conn_note_option_set(conn_ref_of_fd(fd), level, name, value, len);
+}
+
+static void program_sets_int(int fd, int level, int name, int v)
+{
+	program_sets(fd, level, name, &v, sizeof(v));
+}
+
+/* Counts the option calls the copy makes, to prove it skips what cannot
+ * differ. */
+static int option_calls;
+static int (*libc_getsockopt)(int, int, int, void *, socklen_t *);
+static int (*libc_setsockopt)(int, int, int, const void *, socklen_t);
+
+static int counting_getsockopt(int fd, int level, int name, void *v, socklen_t *len)
+{
+	option_calls++;
+	return libc_getsockopt(fd, level, name, v, len);
+}
+
+static int counting_setsockopt(int fd, int level, int name, const void *v, socklen_t len)
+{
+	option_calls++;
+	return libc_setsockopt(fd, level, name, v, len);
+}
+
+static void count_option_calls(bool on)
+{
+	if (on) {
+		libc_getsockopt = sys.getsockopt;
+		libc_setsockopt = sys.setsockopt;
+		sys.getsockopt = counting_getsockopt;
+		sys.setsockopt = counting_setsockopt;
+		option_calls = 0;
+	} else {
+		sys.getsockopt = libc_getsockopt;
+		sys.setsockopt = libc_setsockopt;
+	}
 }
 
 static void test_copy_carries_timeouts_tcp_options_and_nonblock(void **state)
 {
 	struct tcp_pair tp = tcp_pair_open();
-	struct conn *c = conn_acquire();
+	struct conn *c = managed_conn_for(tp.from);
 	struct timeval rcv = { 2, 500000 }, got;
 	struct linger linger = { 1, 3 }, got_linger;
 	socklen_t len = sizeof(got);
+	int flags;
 
 	(void)state;
-	assert_int_equal(setsockopt(tp.from, SOL_SOCKET, SO_RCVTIMEO, &rcv, sizeof(rcv)), 0);
-	assert_int_equal(setsockopt(tp.from, SOL_SOCKET, SO_LINGER, &linger, sizeof(linger)), 0);
-	set_int_option(tp.from, IPPROTO_TCP, TCP_NODELAY, 1);
-	set_int_option(tp.from, SOL_SOCKET, SO_KEEPALIVE, 1);
-	set_int_option(tp.from, IPPROTO_TCP, TCP_KEEPIDLE, 77);
+	c->state = CONN_CANDIDATE;
+	program_sets(tp.from, SOL_SOCKET, SO_RCVTIMEO, &rcv, sizeof(rcv));
+	program_sets(tp.from, SOL_SOCKET, SO_LINGER, &linger, sizeof(linger));
+	program_sets_int(tp.from, IPPROTO_TCP, TCP_NODELAY, 1);
+	program_sets_int(tp.from, SOL_SOCKET, SO_KEEPALIVE, 1);
+	program_sets_int(tp.from, IPPROTO_TCP, TCP_KEEPIDLE, 77);
+	program_sets_int(tp.from, SOL_SOCKET, SO_SNDBUF, 65536);
+	program_sets_int(tp.from, IPPROTO_IP, IP_TOS, 0x10);
 	assert_int_equal(fcntl(tp.from, F_SETFL, fcntl(tp.from, F_GETFL) | O_NONBLOCK), 0);
-	c->sndbuf = 65536;
 	errno = EINPROGRESS;
-	conn_copy_socket_state(c, tp.from, tp.to);
+	flags = conn_copy_socket_state(c, tp.from, tp.to, 0);
 	assert_int_equal(errno, EINPROGRESS);
+	assert_true(flags >= 0 && (flags & O_NONBLOCK));
 
 	assert_int_equal(getsockopt(tp.to, SOL_SOCKET, SO_RCVTIMEO, &got, &len), 0);
 	assert_int_equal(got.tv_sec, 2);
@@ -446,31 +491,78 @@ static void test_copy_carries_timeouts_tcp_options_and_nonblock(void **state)
 	assert_int_equal(int_option(tp.to, IPPROTO_TCP, TCP_NODELAY), 1);
 	assert_int_equal(int_option(tp.to, SOL_SOCKET, SO_KEEPALIVE), 1);
 	assert_int_equal(int_option(tp.to, IPPROTO_TCP, TCP_KEEPIDLE), 77);
-	assert_true(int_option(tp.to, SOL_SOCKET, SO_SNDBUF) >= 65536);
+	assert_int_equal(int_option(tp.to, SOL_SOCKET, SO_SNDBUF),
+			 int_option(tp.from, SOL_SOCKET, SO_SNDBUF));
+	assert_int_equal(int_option(tp.to, IPPROTO_IP, IP_TOS), 0x10);
 	assert_true(fcntl(tp.to, F_GETFL) & O_NONBLOCK);
+	assert_ptr_equal(fdtab_take(tp.from), c);
 	conn_release(c);
 	tcp_pair_close(&tp);
 }
 
-/* What the program did not set is reset to its socket's value: a pooled
- * socket forgets the options of the program that used it before. */
+/* What an earlier program set on the pooled socket, as its notes say, is
+ * reset to the new socket's value, here the defaults. */
 static void test_copy_clears_what_the_program_did_not_set(void **state)
 {
 	struct tcp_pair tp = tcp_pair_open();
-	struct conn *c = conn_acquire();
+	struct conn *earlier = managed_conn_for(tp.to), *c;
 	struct timeval rcv = { 9, 0 }, got;
 	socklen_t len = sizeof(got);
+	uint32_t notes;
 
 	(void)state;
-	assert_int_equal(setsockopt(tp.to, SOL_SOCKET, SO_RCVTIMEO, &rcv, sizeof(rcv)), 0);
-	set_int_option(tp.to, IPPROTO_TCP, TCP_NODELAY, 1);
+	program_sets(tp.to, SOL_SOCKET, SO_RCVTIMEO, &rcv, sizeof(rcv));
+	program_sets_int(tp.to, IPPROTO_TCP, TCP_NODELAY, 1);
 	assert_int_equal(fcntl(tp.to, F_SETFL, fcntl(tp.to, F_GETFL) | O_NONBLOCK), 0);
-	conn_copy_socket_state(c, tp.from, tp.to);
+	notes = conn_socket_notes(earlier, tp.to);
+	assert_true(notes & CONN_NOTE_NONBLOCK);
+	assert_ptr_equal(fdtab_take(tp.to), earlier);
+	conn_release(earlier);
+
+	c = conn_acquire();
+	assert_int_equal(conn_copy_socket_state(c, tp.from, tp.to, notes) & O_NONBLOCK, 0);
 	assert_int_equal(getsockopt(tp.to, SOL_SOCKET, SO_RCVTIMEO, &got, &len), 0);
 	assert_int_equal(got.tv_sec, 0);
 	assert_int_equal(got.tv_usec, 0);
 	assert_int_equal(int_option(tp.to, IPPROTO_TCP, TCP_NODELAY), 0);
 	assert_false(fcntl(tp.to, F_GETFL) & O_NONBLOCK);
+	/* The socket's history goes on with it to its next park. */
+	assert_int_equal(conn_socket_notes(c, tp.to), notes & ~CONN_NOTE_NONBLOCK);
+	conn_release(c);
+	tcp_pair_close(&tp);
+}
+
+/* A socket nobody ever set options on costs no option calls at checkout. */
+static void test_copy_makes_no_option_calls_when_nothing_was_set(void **state)
+{
+	struct tcp_pair tp = tcp_pair_open();
+	struct conn *c = conn_acquire();
+
+	(void)state;
+	count_option_calls(true);
+	assert_true(conn_copy_socket_state(c, tp.from, tp.to, 0) >= 0);
+	count_option_calls(false);
+	assert_int_equal(option_calls, 0);
+	conn_release(c);
+	tcp_pair_close(&tp);
+}
+
+/* Options sockpool cannot carry make the socket unpoolable; options with
+ * no lasting effect do not. */
+static void test_unknown_option_breaks_harmless_one_does_not(void **state)
+{
+	struct tcp_pair tp = tcp_pair_open();
+	struct conn *c = managed_conn_for(tp.from);
+	int one = 1;
+
+	(void)state;
+	program_sets_int(tp.from, SOL_SOCKET, SO_REUSEADDR, 1);
+	program_sets_int(tp.from, IPPROTO_TCP, TCP_QUICKACK, 1);
+	assert_false(c->broken);
+	assert_int_equal(c->options_set, 0);
+	program_sets(tp.from, IPPROTO_TCP, TCP_CORK, &one, sizeof(one));
+	assert_true(c->broken);
+	assert_ptr_equal(fdtab_take(tp.from), c);
 	conn_release(c);
 	tcp_pair_close(&tp);
 }
@@ -492,6 +584,8 @@ int main(void)
 		cmocka_unit_test(test_shared_and_broken_conns_say_why_not),
 		cmocka_unit_test(test_each_conversation_gives_its_reason),
 		cmocka_unit_test(test_copy_carries_timeouts_tcp_options_and_nonblock),
+		cmocka_unit_test(test_copy_makes_no_option_calls_when_nothing_was_set),
+		cmocka_unit_test(test_unknown_option_breaks_harmless_one_does_not),
 		cmocka_unit_test(test_copy_clears_what_the_program_did_not_set),
 	};
 

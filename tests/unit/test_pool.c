@@ -61,6 +61,9 @@ static int teardown_pool(void **state)
 
 /* A connected socket for the pool; its peer end is kept in peers[]. *peer
  * (if not NULL) gets the peer end too. */
+/* Where checkouts put what was given at checkin. */
+static struct pool_socket out;
+
 static int new_socket(int *peer)
 {
 	int sv[2];
@@ -93,7 +96,7 @@ static struct dest_key v6_key(uint16_t port)
 static void checkin(const struct dest_key *key, int fd, uint64_t ttl)
 {
 	fake_now++;
-	assert_int_equal(pool_checkin(&pool, key, fd, fake_now + ttl), 0);
+	assert_int_equal(pool_checkin(&pool, key, (struct pool_socket){ .fd = fd }, fake_now + ttl), 0);
 }
 
 static void assert_fd_open(int fd)
@@ -110,7 +113,7 @@ static void assert_fd_closed(int fd)
 
 static void assert_checkout(const struct dest_key *key, int expected_fd)
 {
-	int fd = pool_checkout(&pool, key);
+	int fd = pool_checkout(&pool, key, &out);
 
 	assert_int_equal(fd, expected_fd);
 	if (fd >= 0)
@@ -126,13 +129,13 @@ static void test_checked_in_socket_is_checked_out_and_still_works(void **state)
 	(void)state;
 	checkin(&key, fd, TTL);
 	assert_int_equal(pool_idle_count(&pool, &key), 1);
-	assert_int_equal(pool_checkout(&pool, &key), fd);
+	assert_int_equal(pool_checkout(&pool, &key, &out), fd);
 	assert_int_equal(pool_idle_count(&pool, &key), 0);
 	assert_int_equal(write(fd, "x", 1), 1);
 	assert_int_equal(read(peer, &byte, 1), 1);
 	assert_int_equal(byte, 'x');
 	close(fd);
-	assert_int_equal(pool_checkout(&pool, &key), -1);
+	assert_int_equal(pool_checkout(&pool, &key, &out), -1);
 }
 
 static void test_checkout_gives_most_recently_used_first(void **state)
@@ -241,7 +244,7 @@ static void test_checkin_already_expired_is_refused_and_closed(void **state)
 	int fd = new_socket(NULL);
 
 	(void)state;
-	assert_int_equal(pool_checkin(&pool, &key, fd, fake_now), -1);
+	assert_int_equal(pool_checkin(&pool, &key, (struct pool_socket){ .fd = fd }, fake_now), -1);
 	assert_fd_closed(fd);
 	assert_int_equal(pool_idle_count(&pool, &key), 0);
 }
@@ -292,7 +295,7 @@ static void test_checkout_of_unknown_destination_fails_keeping_errno(void **stat
 	(void)state;
 	checkin(&key, new_socket(NULL), TTL);
 	errno = ENOTCONN;
-	assert_int_equal(pool_checkout(&pool, &unknown), -1);
+	assert_int_equal(pool_checkout(&pool, &unknown, &out), -1);
 	assert_int_equal(errno, ENOTCONN);
 	assert_int_equal(pool_idle_count(&pool, &unknown), 0);
 }
@@ -322,10 +325,10 @@ static void check_zero_limit_refuses(unsigned max_idle_per_dest, unsigned max_id
 
 	start_pool(max_idle_per_dest, max_idle);
 	fd = new_socket(NULL);
-	assert_int_equal(pool_checkin(&pool, &key, fd, fake_now + TTL), -1);
+	assert_int_equal(pool_checkin(&pool, &key, (struct pool_socket){ .fd = fd }, fake_now + TTL), -1);
 	assert_fd_closed(fd);
 	assert_int_equal(pool_idle_count(&pool, &key), 0);
-	assert_int_equal(pool_checkout(&pool, &key), -1);
+	assert_int_equal(pool_checkout(&pool, &key, &out), -1);
 }
 
 static void test_zero_limits_refuse_and_close(void **state)
@@ -381,7 +384,7 @@ static void test_fd_reused_behind_pools_back_is_dropped_untouched(void **state)
 	fd = new_socket(NULL);
 	checkin(&key, fd, TTL);
 	assert_int_equal(dup2(pipefd[0], fd), fd);
-	assert_int_equal(pool_checkout(&pool, &key), -1);
+	assert_int_equal(pool_checkout(&pool, &key, &out), -1);
 	assert_fd_open(fd);
 	close(fd);
 
@@ -405,9 +408,29 @@ static void test_fd_reused_by_another_socket_is_dropped_untouched(void **state)
 	(void)state;
 	checkin(&key, fd, TTL);
 	assert_int_equal(dup2(other, fd), fd);
-	assert_int_equal(pool_checkout(&pool, &key), -1);
+	assert_int_equal(pool_checkout(&pool, &key, &out), -1);
 	assert_fd_open(fd);
 	close(fd);
+}
+
+/* The notes given with each socket come back with that socket. */
+static void test_notes_come_back_with_their_socket(void **state)
+{
+	struct dest_key key = v4_key(80);
+	int a = new_socket(NULL), b = new_socket(NULL);
+
+	(void)state;
+	assert_int_equal(pool_checkin(&pool, &key, (struct pool_socket){ .fd = a, .notes = 0x80000005u },
+				      fake_now + TTL), 0);
+	assert_int_equal(pool_checkin(&pool, &key, (struct pool_socket){ .fd = b, .notes = 0x2u },
+				      fake_now + TTL), 0);
+	assert_int_equal(pool_checkout(&pool, &key, &out), b);
+	assert_int_equal(out.notes, 0x2u);
+	assert_true(out.inode != 0);	/* found out once, handed back */
+	assert_int_equal(pool_checkout(&pool, &key, &out), a);
+	assert_int_equal(out.notes, 0x80000005u);
+	close(a);
+	close(b);
 }
 
 /* Many destinations, a wave at a time (to stay under any fd limit): each
@@ -482,6 +505,7 @@ int main(void)
 		POOL_TEST(test_reset_after_fork_closes_idle_sockets),
 		POOL_TEST(test_fd_reused_behind_pools_back_is_dropped_untouched),
 		POOL_TEST(test_fd_reused_by_another_socket_is_dropped_untouched),
+		POOL_TEST(test_notes_come_back_with_their_socket),
 		POOL_TEST(test_many_destinations_each_find_their_own_socket),
 		POOL_TEST(test_destinations_emptied_by_global_eviction_are_freed),
 	};
