@@ -27,9 +27,9 @@ static size_t segment_size;
 static char segment_path[PATH_MAX];
 static pthread_mutex_t claim_lock = PTHREAD_MUTEX_INITIALIZER;
 
-static struct sp_stats_dest *records(void)
+static struct sp_stats_dest *records(struct sp_stats_header *h)
 {
-	return (struct sp_stats_dest *)(segment + 1);
+	return (struct sp_stats_dest *)(h + 1);
 }
 
 int stats_writer_open(const char *dir, const char *program)
@@ -57,7 +57,9 @@ int stats_writer_open(const char *dir, const char *program)
 		fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return -1;
-	if (ftruncate(fd, (off_t)size) != 0) {
+	/* 0600 whatever the umask: readable by the user's sockpool-stat,
+	 * by nobody else. */
+	if (fchmod(fd, 0600) != 0 || ftruncate(fd, (off_t)size) != 0) {
 		int saved = errno;
 
 		sys.close(fd);
@@ -95,6 +97,7 @@ int stats_writer_open(const char *dir, const char *program)
 	return 0;
 }
 
+/* In a child just after fork: single-threaded, so unmapping is safe. */
 void stats_writer_forget(void)
 {
 	struct sp_stats_header *h = __atomic_exchange_n(&segment, NULL, __ATOMIC_ACQ_REL);
@@ -104,12 +107,12 @@ void stats_writer_forget(void)
 	pthread_mutex_init(&claim_lock, NULL);
 }
 
+/* At exit other threads may still be counting: the file goes, the mapping
+ * stays until the process is gone, so no thread can touch unmapped memory. */
 void stats_writer_close(void)
 {
-	if (__atomic_load_n(&segment, __ATOMIC_ACQUIRE) == NULL)
-		return;
-	unlink(segment_path);
-	stats_writer_forget();
+	if (__atomic_exchange_n(&segment, NULL, __ATOMIC_ACQ_REL) != NULL)
+		unlink(segment_path);
 }
 
 static bool record_matches(const struct sp_stats_dest *r, const struct dest_key *key)
@@ -119,10 +122,15 @@ static bool record_matches(const struct sp_stats_dest *r, const struct dest_key 
 	       memcmp(r->addr, key->addr, sizeof(r->addr)) == 0;
 }
 
-static struct sp_stats_dest *find_published(const struct dest_key *key, uint32_t n)
+/* n comes from the shared segment, which any process of the user can
+ * write: it is bounded by our own constant, never trusted. */
+static struct sp_stats_dest *find_published(struct sp_stats_header *h,
+					    const struct dest_key *key, uint32_t n)
 {
+	if (n > SP_STATS_MAX_DESTS)
+		n = SP_STATS_MAX_DESTS;
 	for (uint32_t i = 0; i < n; i++) {
-		struct sp_stats_dest *r = &records()[i];
+		struct sp_stats_dest *r = &records(h)[i];
 
 		if (__atomic_load_n(&r->in_use, __ATOMIC_ACQUIRE) && record_matches(r, key))
 			return r;
@@ -138,15 +146,15 @@ struct sp_stats_dest *stats_writer_dest(const struct dest_key *key)
 
 	if (h == NULL)
 		return NULL;
-	r = find_published(key, __atomic_load_n(&h->ndests, __ATOMIC_ACQUIRE));
+	r = find_published(h, key, __atomic_load_n(&h->ndests, __ATOMIC_ACQUIRE));
 	if (r != NULL)
 		return r;
 
 	pthread_mutex_lock(&claim_lock);
 	n = __atomic_load_n(&h->ndests, __ATOMIC_ACQUIRE);
-	r = find_published(key, n);
-	if (r == NULL && n < h->max_dests) {
-		r = &records()[n];
+	r = find_published(h, key, n);
+	if (r == NULL && n < SP_STATS_MAX_DESTS) {
+		r = &records(h)[n];
 		r->family = key->family;
 		r->port = key->port;
 		r->scope_id = key->scope_id;
@@ -167,7 +175,7 @@ void stats_count(struct sp_stats_dest *d, enum sp_counter c, int64_t delta)
 	/* A record pointer from before a fork's stats_writer_forget() points
 	 * into a mapping this process no longer has: only count into records
 	 * of the current segment. */
-	if (d != NULL && (void *)d >= (void *)records() &&
+	if (d != NULL && (void *)d >= (void *)records(h) &&
 	    (void *)(d + 1) <= (void *)((char *)h + segment_size))
 		__atomic_fetch_add(&d->counters.c[c], (uint64_t)delta, __ATOMIC_RELAXED);
 	__atomic_fetch_add(&h->global.c[c], (uint64_t)delta, __ATOMIC_RELAXED);
