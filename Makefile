@@ -39,6 +39,7 @@ READER_OBJ:= $(READER_SRC:%.c=$(BUILD)/obj/%.o)
 EXAMPLES  := $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c))
 BENCHES   := $(patsubst bench/%.c,$(BUILD)/bench/%,$(wildcard bench/*.c))
 UNIT_TESTS:= $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
+TEST_CLIENTS := $(patsubst tests/integration/clients/%.c,$(BUILD)/clients/%,$(wildcard tests/integration/clients/*.c))
 
 DEPS_STAMP := $(BUILD)/.deps-ok
 
@@ -74,6 +75,11 @@ $(BUILD)/bench/%: bench/%.c $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(CC) $(ALLCFLAGS) -o $@ $< -lpthread
 
+# Small C programs the integration tests run (in $(BUILD)/clients/).
+$(BUILD)/clients/%: tests/integration/clients/%.c $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(ALLCFLAGS) -o $@ $< -lpthread
+
 # Unit tests link the engine directly: no LD_PRELOAD, no hooks.
 $(BUILD)/tests/%: tests/unit/%.c $(CORE_OBJ) $(WRITER_OBJ) $(READER_OBJ) $(wildcard tests/unit/*.h)
 	@mkdir -p $(@D)
@@ -83,7 +89,7 @@ $(BUILD)/tests/%: tests/unit/%.c $(CORE_OBJ) $(WRITER_OBJ) $(READER_OBJ) $(wildc
 unit: $(UNIT_TESTS)
 	@set -e; for t in $(UNIT_TESTS); do echo "== $$t"; $$t; done
 
-integration: all
+integration: all $(TEST_CLIENTS)
 	@BUILD=$(abspath $(BUILD)) tests/integration/run.sh
 
 # The unit tests again, with AddressSanitizer and UBSan in engine and tests.

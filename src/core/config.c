@@ -31,10 +31,10 @@ static const struct int_setting int_settings[] = {
 	/* Under the 5 s idle timeout of Apache and Node, with a second to
 	 * spare, so that the server is not about to close what we hand out. */
 	{ "SOCKPOOL_IDLE_TIMEOUT_MS", CFG_FIELD(idle_timeout_ms), 0, 3600000, 4000 },
-	{ "SOCKPOOL_RETRIES", CFG_FIELD(retries), 0, 100, 3 },
+	{ "SOCKPOOL_RETRIES", CFG_FIELD(retries), 0, 100, 8 },
 	{ "SOCKPOOL_RETRY_DEADLINE_MS", CFG_FIELD(retry_deadline_ms), 0, 3600000, 2000 },
 	{ "SOCKPOOL_BACKOFF_BASE_MS", CFG_FIELD(backoff_base_ms), 0, 60000, 10 },
-	{ "SOCKPOOL_BACKOFF_MAX_MS", CFG_FIELD(backoff_max_ms), 0, 600000, 200 },
+	{ "SOCKPOOL_BACKOFF_MAX_MS", CFG_FIELD(backoff_max_ms), 0, 600000, 250 },
 	{ "SOCKPOOL_RETRY_BUDGET_PERCENT", CFG_FIELD(retry_budget_percent), 0, 100, 20 },
 	{ "SOCKPOOL_REPLAY_MAX_BYTES", CFG_FIELD(replay_max_bytes), 0, 16777216, 65536 },
 };

@@ -10,10 +10,16 @@
 #include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
+
+#include "clock.h"
 
 #include "../stats/stats_writer.h"
 #include "fdtab.h"
 #include "sys.h"
+
+size_t conn_replay_max = 65536;
+uint64_t (*conn_now_ms)(void) = clock_monotonic_ms;
 
 static pthread_mutex_t free_list_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct conn *free_list;
@@ -42,6 +48,12 @@ struct conn *conn_acquire(void)
 	memset(&c->dest, 0, sizeof(c->dest));
 	c->stats = NULL;
 	http1_init(&c->http);
+	c->exchange_open = c->replay_overflow = false;
+	c->replay_len = 0;
+	c->response_bytes = 0;
+	c->attempts = 0;
+	c->idle_since_ms = c->exchange_idle_ms = 0;
+	c->requests_counted = 0;
 	pthread_mutex_unlock(&c->lock);
 	return c;
 }
@@ -99,11 +111,69 @@ static bool io_error_is_transient(int err)
 	return err == EAGAIN || err == EWOULDBLOCK || err == EINTR;
 }
 
+/* Keeps bytes of the exchange for a replay, as far as conn_replay_max
+ * allows; growing the buffer is the only allocation on the managed path. */
+static void keep_for_replay(struct conn *c, const void *buf, size_t len)
+{
+	if (c->replay_overflow)
+		return;
+	if (len > conn_replay_max - c->replay_len) {
+		c->replay_overflow = true;
+		return;
+	}
+	if (c->replay_len + len > c->replay_cap) {
+		size_t cap = c->replay_cap != 0 ? c->replay_cap : 1024;
+		uint8_t *grown;
+
+		while (cap < c->replay_len + len)
+			cap *= 2;
+		grown = realloc(c->replay, cap);
+		if (grown == NULL) {
+			c->replay_overflow = true;
+			return;
+		}
+		c->replay = grown;
+		c->replay_cap = cap;
+	}
+	memcpy(c->replay + c->replay_len, buf, len);
+	c->replay_len += len;
+}
+
+static void exchange_begin(struct conn *c)
+{
+	uint64_t now = conn_now_ms();
+
+	c->exchange_open = true;
+	c->replay_overflow = false;
+	c->replay_len = 0;
+	c->response_bytes = 0;
+	c->attempts = 0;
+	c->exchange_idle_ms = c->idle_since_ms != 0 ? now - c->idle_since_ms : 0;
+}
+
+/* Every request sent so far has been answered in full. */
+static void exchange_end_if_answered(struct conn *c)
+{
+	const struct http1_tracker *t = &c->http;
+
+	if (c->exchange_open && t->requests_started > 0 &&
+	    t->requests_done == t->requests_started &&
+	    t->responses_done == t->requests_started && !t->response_in_message) {
+		c->exchange_open = false;
+		c->idle_since_ms = conn_now_ms();
+	}
+}
+
 /* Feeds bytes the program sent; counts requests as they begin. */
 static void note_request_bytes(struct conn *c, const void *buf, size_t len)
 {
 	uint32_t before = c->http.requests_started;
 
+	if (len == 0 || c->http.protocol == HTTP1_NOT_HTTP)
+		return;
+	if (!c->exchange_open)
+		exchange_begin(c);
+	keep_for_replay(c, buf, len);
 	http1_feed_request(&c->http, buf, len);
 	if (c->http.requests_started != before)
 		stats_count(c->stats, SP_REQUESTS, c->http.requests_started - before);
@@ -164,6 +234,13 @@ static bool note_receive_result(struct conn *c, ssize_t result, int err)
 	return false;
 }
 
+static void note_response_bytes(struct conn *c, const void *buf, size_t len)
+{
+	c->response_bytes += len;
+	http1_feed_response(&c->http, buf, len);
+	exchange_end_if_answered(c);
+}
+
 void conn_note_received(struct conn_ref ref, const void *buf, ssize_t result)
 {
 	int saved_errno = errno;
@@ -171,7 +248,7 @@ void conn_note_received(struct conn_ref ref, const void *buf, ssize_t result)
 	if (!conn_ref_lock(ref))
 		return;
 	if (ref.conn->state == CONN_MANAGED && note_receive_result(ref.conn, result, saved_errno))
-		http1_feed_response(&ref.conn->http, buf, (size_t)result);
+		note_response_bytes(ref.conn, buf, (size_t)result);
 	pthread_mutex_unlock(&ref.conn->lock);
 	errno = saved_errno;
 }
@@ -189,7 +266,7 @@ void conn_note_received_iov(struct conn_ref ref, const struct iovec *iov,
 		for (int i = 0; i < iovcnt && left > 0; i++) {
 			size_t n = iov[i].iov_len < left ? iov[i].iov_len : left;
 
-			http1_feed_response(&ref.conn->http, iov[i].iov_base, n);
+			note_response_bytes(ref.conn, iov[i].iov_base, n);
 			left -= n;
 		}
 	}
@@ -239,6 +316,22 @@ const char *conn_unpoolable_reason(const struct conn *c)
 	if (t->keep_alive_max == 0)
 		return "the server allows no more requests";
 	return NULL;
+}
+
+bool conn_exchange_replayable(const struct conn *c)
+{
+	const struct http1_tracker *t = &c->http;
+
+	if (!c->exchange_open || c->replay_len == 0)
+		return true;
+	if (c->replay_overflow || t->protocol == HTTP1_NOT_HTTP || t->unusable)
+		return false;
+	if (http1_outstanding_replay_safe(t))
+		return true;
+	/* One request whose headers are not all sent yet: its method (or an
+	 * Idempotency-Key among the bytes so far) decides. */
+	return t->requests_started - t->responses_done <= 1 && t->requests_done == t->responses_done &&
+	       http1_request_looks_idempotent((const char *)c->replay, c->replay_len);
 }
 
 /* Options a program sets on a client socket that live in the socket, not
@@ -306,6 +399,30 @@ void conn_note_option_set(struct conn_ref ref, int level, int name,
 	}
 	pthread_mutex_unlock(&ref.conn->lock);
 	errno = saved_errno;
+}
+
+void conn_apply_options(const struct conn *c, int fd)
+{
+	int saved_errno = errno;
+
+	for (size_t i = 0; i < NCARRIED; i++)
+		if (c->options_set & (1u << i))
+			(void)sys.setsockopt(fd, carried_options[i].level, carried_options[i].name,
+					     c->options[i].value, c->options[i].len);
+	errno = saved_errno;
+}
+
+uint64_t conn_timeout_ms(const struct conn *c, int name)
+{
+	int i = carried_option_index(SOL_SOCKET, name);
+	struct timeval tv;
+
+	if (i < 0 || !(c->options_set & (1u << i)) || c->options[i].len < sizeof(tv))
+		return 0;
+	memcpy(&tv, c->options[i].value, sizeof(tv));
+	if (tv.tv_sec < 0 || tv.tv_usec < 0)
+		return 0;
+	return (uint64_t)tv.tv_sec * 1000u + (uint64_t)(tv.tv_usec + 999) / 1000u;
 }
 
 uint32_t conn_socket_notes(const struct conn *c, int fd)

@@ -55,6 +55,21 @@ struct conn {
 	struct dest_key dest;
 	struct sp_stats_dest *stats;
 	struct http1_tracker http;
+
+	/* The exchange in progress: from the first byte of a request sent
+	 * at a clean boundary until every request sent is answered.  Its
+	 * bytes are kept, up to replay_max, to be sent again on a new
+	 * connection if this one fails before the first response byte. */
+	bool exchange_open;
+	bool replay_overflow;	/* some bytes of it were not kept */
+	uint8_t *replay;	/* malloc'd, kept across recycling */
+	size_t replay_len;
+	size_t replay_cap;
+	uint64_t response_bytes;	/* received during the exchange */
+	unsigned attempts;	/* replays of the exchange so far */
+	uint64_t idle_since_ms;	/* when the socket last fell idle, 0: never */
+	uint64_t exchange_idle_ms;	/* how long it had been idle then */
+	uint32_t requests_counted;	/* requests_started told to the budget */
 };
 
 /* A hook's hold on a conn across one system call. */
@@ -88,6 +103,26 @@ void conn_note_received_iov(struct conn_ref ref, const struct iovec *iov,
 void conn_note_broken(struct conn_ref ref);
 /* Another fd now shares the socket: never pool it. */
 void conn_note_shared(struct conn_ref ref);
+
+/* How many bytes of an exchange are kept for replay (SOCKPOOL_REPLAY_MAX_BYTES). */
+extern size_t conn_replay_max;
+
+/* The millisecond clock exchanges are timed with (the engine's). */
+extern uint64_t (*conn_now_ms)(void);
+
+/* Whether the exchange in progress may be sent again from the start on a
+ * new connection: nothing of it was sent yet, or every request in it is
+ * idempotent (by method or Idempotency-Key) and all its bytes were kept.
+ * Caller holds c->lock. */
+bool conn_exchange_replayable(const struct conn *c);
+
+/* Sets on new socket fd every option c's socket carries (a new
+ * connection made by sockpool for the program).  Keeps errno. */
+void conn_apply_options(const struct conn *c, int fd);
+
+/* The value of a timeout option (SO_SNDTIMEO, SO_RCVTIMEO) the program set
+ * on c's socket, in ms; 0 when not set (no timeout). */
+uint64_t conn_timeout_ms(const struct conn *c, int name);
 
 /* Why c may not go to the pool, or NULL if it may. Caller holds c->lock. */
 const char *conn_unpoolable_reason(const struct conn *c);

@@ -34,6 +34,26 @@ int dest_key_from_sockaddr(struct dest_key *key, const struct sockaddr *sa,
 	return -1;
 }
 
+socklen_t dest_key_to_sockaddr(const struct dest_key *key, struct sockaddr_storage *ss)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (key->family == AF_INET) {
+		struct sockaddr_in *in = (struct sockaddr_in *)ss;
+
+		in->sin_family = AF_INET;
+		in->sin_port = htons(key->port);
+		memcpy(&in->sin_addr, key->addr, 4);
+		return sizeof(*in);
+	}
+	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
+
+	in6->sin6_family = AF_INET6;
+	in6->sin6_port = htons(key->port);
+	in6->sin6_scope_id = key->scope_id;
+	memcpy(&in6->sin6_addr, key->addr, 16);
+	return sizeof(*in6);
+}
+
 void dest_key_format(const struct dest_key *key, char *buf, size_t len)
 {
 	char addr[INET6_ADDRSTRLEN];

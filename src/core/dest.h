@@ -29,6 +29,9 @@ struct dest_key {
 int dest_key_from_sockaddr(struct dest_key *key, const struct sockaddr *sa,
 			   socklen_t len);
 
+/* The connect() address for key; its length. */
+socklen_t dest_key_to_sockaddr(const struct dest_key *key, struct sockaddr_storage *ss);
+
 /* "127.0.0.1:8080" or "[::1]:8080"; always NUL-terminated. */
 void dest_key_format(const struct dest_key *key, char *buf, size_t len);
 

@@ -22,9 +22,11 @@
 #include "../stats/stats_writer.h"
 #include "clock.h"
 #include "conn.h"
+#include "engine_internal.h"
 #include "fdtab.h"
 #include "log.h"
 #include "pool.h"
+#include "retry.h"
 #include "sys.h"
 
 /* The largest fd table we reserve, whatever RLIMIT_NOFILE allows. */
@@ -48,9 +50,14 @@ bool engine_active(void)
 	return __atomic_load_n(&active, __ATOMIC_ACQUIRE);
 }
 
-static uint64_t engine_now_ms(void)
+uint64_t engine_now_ms(void)
 {
 	return clock_monotonic_ms();
+}
+
+struct pool *engine_pool(void)
+{
+	return &pool;
 }
 
 static void open_log(void)
@@ -116,6 +123,8 @@ void engine_start(config_getenv_fn getenv_fn, const char *program)
 	}
 	size_pool_to_fd_limit();
 	pool_init(&pool, cfg.max_idle_per_dest, cfg.max_idle, engine_now_ms);
+	conn_replay_max = cfg.replay_max_bytes;
+	conn_now_ms = engine_now_ms;
 	if (cfg.stats &&
 	    stats_writer_open(cfg.stats_dir[0] != '\0' ? cfg.stats_dir : NULL, program) != 0)
 		log_warn("cannot create the statistics segment in %s: %s; no statistics",
@@ -187,11 +196,19 @@ static int adopt_idle_socket(struct conn *c, int fd, const struct pool_socket *i
 	status_flags = conn_copy_socket_state(c, fd, idle->fd, idle->notes);
 	c->dev = idle->dev;
 	c->inode = idle->inode;
+	c->idle_since_ms = idle->idle_since_ms;
 	pthread_mutex_unlock(&c->lock);
 	if (sys.dup3(idle->fd, fd, fd_flags > 0 && (fd_flags & FD_CLOEXEC) ? O_CLOEXEC : 0) < 0)
 		status_flags = -1;
 	sys.close(idle->fd);
 	return status_flags;
+}
+
+static bool fd_is_nonblocking(int fd)
+{
+	int flags = sys.fcntl(fd, F_GETFL);
+
+	return flags >= 0 && (flags & O_NONBLOCK);
 }
 
 static void become_managed(struct conn *c, const struct dest_key *key, bool reused)
@@ -247,11 +264,24 @@ int engine_connect(int fd, const struct sockaddr *addr, socklen_t len)
 		errno = saved_errno;
 		return rc;
 	}
-	/* A failed connect leaves nothing to pool; retries come later. */
+	/* Blocking connects are tried again on new sockets (a failed one is
+	 * in no state to connect again); a non-blocking program gets its
+	 * error at once, as it would have. */
 	saved_errno = errno;
+	if (retry_connect_error_is_retryable(saved_errno) && !fd_is_nonblocking(fd)) {
+		pthread_mutex_lock(&c->lock);
+		rc = retry_connect(fd, c, &key, saved_errno);
+		saved_errno = errno;
+		pthread_mutex_unlock(&c->lock);
+		if (rc == 0) {
+			become_managed(c, &key, false);
+			errno = saved_errno;
+			return 0;
+		}
+	}
 	forget_fd(fd);
 	errno = saved_errno;
-	return rc;
+	return -1;
 }
 
 /* How long the pool may keep this connection: our own limit, and under
@@ -302,10 +332,13 @@ int engine_close(int fd)
 		struct dest_key key = c->dest;
 		uint64_t deadline = idle_deadline_ms(c, engine_now_ms());
 		struct pool_socket s = { .dev = c->dev, .inode = c->inode };
+		uint32_t new_requests = c->http.requests_started - c->requests_counted;
 
 		if (why_not == NULL)
 			s.notes = conn_socket_notes(c, fd);
 		pthread_mutex_unlock(&c->lock);
+		/* The retry budget is a share of the requests made. */
+		pool_note_requests(&pool, &key, new_requests);
 		if (why_not == NULL)
 			park_connection(fd, &key, deadline, s);
 		else

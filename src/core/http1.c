@@ -28,8 +28,59 @@ static int on_request_begin(http_parser *p)
 {
 	struct http1_tracker *t = tracker_of(p);
 
-	if (t->protocol == HTTP1_HTTP)
+	if (t->protocol == HTTP1_HTTP) {
 		t->requests_started++;
+		/* No verdict until its headers are complete. */
+		t->replay_safe &= (uint16_t)~(1u << ((t->requests_started - 1) %
+						     HTTP1_MAX_OUTSTANDING));
+	}
+	t->request_keyed = false;
+	t->request_in_header_value = false;
+	t->request_header_name_len = 0;
+	return 0;
+}
+
+static bool method_is_idempotent(unsigned method)
+{
+	return method == HTTP_GET || method == HTTP_HEAD || method == HTTP_OPTIONS ||
+	       method == HTTP_TRACE || method == HTTP_PUT || method == HTTP_DELETE;
+}
+
+#define IDEMPOTENCY_KEY "idempotency-key"
+
+/* Request headers are read only to see Idempotency-Key, by name. */
+static int on_request_header_field(http_parser *p, const char *at, size_t len)
+{
+	struct http1_tracker *t = tracker_of(p);
+	size_t room = sizeof(t->request_header_name) - t->request_header_name_len;
+
+	if (t->request_in_header_value) {
+		t->request_in_header_value = false;
+		t->request_header_name_len = 0;
+		room = sizeof(t->request_header_name);
+	}
+	if (len > room) {
+		len = room;	/* too long to be the one we look for */
+		t->request_header_name_len = sizeof(t->request_header_name);
+		return 0;
+	}
+	memcpy(t->request_header_name + t->request_header_name_len, at, len);
+	t->request_header_name_len = (uint8_t)(t->request_header_name_len + len);
+	return 0;
+}
+
+static int on_request_header_value(http_parser *p, const char *at, size_t len)
+{
+	struct http1_tracker *t = tracker_of(p);
+
+	(void)at;
+	(void)len;
+	if (t->request_in_header_value)
+		return 0;
+	t->request_in_header_value = true;
+	if (t->request_header_name_len == strlen(IDEMPOTENCY_KEY) &&
+	    strncasecmp(t->request_header_name, IDEMPOTENCY_KEY, strlen(IDEMPOTENCY_KEY)) == 0)
+		t->request_keyed = true;
 	return 0;
 }
 
@@ -37,6 +88,7 @@ static int on_request_headers_complete(http_parser *p)
 {
 	struct http1_tracker *t = tracker_of(p);
 	uint32_t waiting;
+	unsigned slot;
 
 	if (t->protocol != HTTP1_HTTP) {
 		t->protocol = HTTP1_HTTP;
@@ -47,7 +99,12 @@ static int on_request_headers_complete(http_parser *p)
 		t->unusable = true;
 		return 0;
 	}
-	t->methods[(t->requests_started - 1) % HTTP1_MAX_OUTSTANDING] = (uint8_t)p->method;
+	slot = (t->requests_started - 1) % HTTP1_MAX_OUTSTANDING;
+	t->methods[slot] = (uint8_t)p->method;
+	if (method_is_idempotent(p->method) || t->request_keyed)
+		t->replay_safe |= (uint16_t)(1u << slot);
+	else
+		t->replay_safe &= (uint16_t)~(1u << slot);
 	return 0;
 }
 
@@ -62,6 +119,8 @@ static int on_request_complete(http_parser *p)
 
 static const http_parser_settings request_settings = {
 	.on_message_begin = on_request_begin,
+	.on_header_field = on_request_header_field,
+	.on_header_value = on_request_header_value,
 	.on_headers_complete = on_request_headers_complete,
 	.on_message_complete = on_request_complete,
 };
@@ -249,6 +308,40 @@ void http1_give_up(struct http1_tracker *t)
 bool http1_in_exchange(const struct http1_tracker *t)
 {
 	return t->requests_started > t->responses_done;
+}
+
+bool http1_outstanding_replay_safe(const struct http1_tracker *t)
+{
+	if (t->protocol != HTTP1_HTTP || t->requests_started <= t->responses_done)
+		return false;
+	if (t->requests_started - t->responses_done > HTTP1_MAX_OUTSTANDING)
+		return false;
+	for (uint32_t r = t->responses_done; r < t->requests_started; r++) {
+		unsigned slot = r % HTTP1_MAX_OUTSTANDING;
+
+		if (!(t->replay_safe & (1u << slot)))
+			return false;
+	}
+	return true;
+}
+
+bool http1_request_looks_idempotent(const char *data, size_t len)
+{
+	static const char *const methods[] = {
+		"GET ", "HEAD ", "OPTIONS ", "TRACE ", "PUT ", "DELETE ",
+	};
+	static const char key[] = "\r\n" IDEMPOTENCY_KEY ":";
+
+	for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++) {
+		size_t n = strlen(methods[i]);
+
+		if (len >= n && memcmp(data, methods[i], n) == 0)
+			return true;
+	}
+	for (size_t i = 0; len >= sizeof(key) - 1 && i <= len - (sizeof(key) - 1); i++)
+		if (strncasecmp(data + i, key, sizeof(key) - 1) == 0)
+			return true;
+	return false;
 }
 
 bool http1_reusable(const struct http1_tracker *t)

@@ -41,6 +41,11 @@ struct http1_tracker {
 	uint32_t requests_done;
 	uint32_t responses_done;	/* final (non-1xx) responses */
 	uint8_t methods[HTTP1_MAX_OUTSTANDING];	/* of requests awaiting answers */
+	uint16_t replay_safe;		/* bit per methods[] slot, see below */
+	bool request_keyed;		/* current request has Idempotency-Key */
+	bool request_in_header_value;
+	uint8_t request_header_name_len;
+	char request_header_name[16];	/* the request header being read */
 	int32_t keep_alive_timeout_s;	/* from Keep-Alive: timeout=, or -1 */
 	int32_t keep_alive_max;		/* from Keep-Alive: max=, or -1 */
 	/* The response header being read, kept only if it is Keep-Alive. */
@@ -71,5 +76,16 @@ bool http1_reusable(const struct http1_tracker *t);
 
 /* A request has begun and its final response is not complete. */
 bool http1_in_exchange(const struct http1_tracker *t);
+
+/* Whether every request sent and not yet answered may be sent again
+ * (RFC 9110 9.2.2): its headers were seen in full and it is idempotent by
+ * its method (GET, HEAD, OPTIONS, TRACE, PUT, DELETE) or carries an
+ * Idempotency-Key header.  False when no request is outstanding. */
+bool http1_outstanding_replay_safe(const struct http1_tracker *t);
+
+/* Whether a request starting with these bytes is idempotent by its method
+ * or an Idempotency-Key header among them; false when they are too few to
+ * tell.  For deciding before the bytes are sent. */
+bool http1_request_looks_idempotent(const char *data, size_t len);
 
 #endif

@@ -20,6 +20,10 @@
 #include "sys.h"
 
 #define POOL_KEEP_EMPTY_DESTS 64
+/* Destinations with something to remember (a learned timeout, recent
+ * retries) are kept even when empty, up to this many. */
+#define POOL_REMEMBER_DESTS 4096
+#define POOL_LEARNED_TTL_MS (5u * 60u * 1000u)
 
 void pool_init(struct pool *p, unsigned max_idle_per_dest, unsigned max_idle,
 	       clock_ms_fn now_ms)
@@ -50,14 +54,23 @@ static struct pool_dest *dest_find_or_add(struct pool *p, const struct dest_key 
 		return NULL;
 	d->key = *key;
 	d->stats = stats_writer_dest(key);
+	budget_init(&d->budget, p->now_ms());
 	HASH_ADD(hh, p->dests, key, sizeof(d->key), d);
 	p->ndests++;
 	return d;
 }
 
+static bool dest_remembers(const struct pool_dest *d)
+{
+	return d->learned_idle_ms != 0 || d->budget.retries[0] != 0 ||
+	       d->budget.retries[1] != 0;
+}
+
 static void dest_free_if_surplus(struct pool *p, struct pool_dest *d)
 {
 	if (d->count != 0 || p->ndests <= POOL_KEEP_EMPTY_DESTS)
+		return;
+	if (dest_remembers(d) && p->ndests <= POOL_REMEMBER_DESTS)
 		return;
 	HASH_DEL(p->dests, d);
 	p->ndests--;
@@ -93,12 +106,26 @@ static struct pool_idle dest_take(struct pool *p, struct pool_dest *d, unsigned 
 	return taken;
 }
 
+/* How long sockets to d may stay idle by what was learned; UINT64_MAX if
+ * nothing (still) is. */
+static uint64_t dest_learned_keep_ms(struct pool_dest *d, uint64_t now)
+{
+	if (d->learned_idle_ms != 0 && now - d->learned_at_ms >= POOL_LEARNED_TTL_MS)
+		d->learned_idle_ms = 0;
+	if (d->learned_idle_ms == 0)
+		return UINT64_MAX;
+	return (uint64_t)d->learned_idle_ms * 9 / 10;
+}
+
 /* Expiry times follow each connection's server (Keep-Alive: timeout), so
- * a newer socket may expire before an older one: every one is checked. */
+ * a newer socket may expire before an older one: every one is checked,
+ * against its own expiry and against what was learned since it came. */
 static void dest_close_expired(struct pool *p, struct pool_dest *d, uint64_t now)
 {
+	uint64_t keep = dest_learned_keep_ms(d, now);
+
 	for (unsigned i = 0; i < d->count;) {
-		if (d->idle[i].expires_ms <= now)
+		if (d->idle[i].expires_ms <= now || now - d->idle[i].idle_since_ms >= keep)
 			idle_close(dest_take(p, d, i));
 		else
 			i++;
@@ -147,6 +174,10 @@ int pool_checkin(struct pool *p, const struct dest_key *key, struct pool_socket 
 		goto refuse;
 	}
 	dest_close_expired(p, d, now);
+	if (dest_learned_keep_ms(d, now) == 0) {
+		pthread_mutex_unlock(&p->lock);
+		goto refuse;
+	}
 	if (d->count == p->max_idle_per_dest)
 		idle_close(dest_take(p, d, 0));
 	else if (p->total_idle >= p->max_idle)
@@ -201,12 +232,79 @@ int pool_checkout(struct pool *p, const struct dest_key *key, struct pool_socket
 			continue;	/* closed behind our back: not ours to close */
 		if (idle_socket_is_alive(idle.s.fd)) {
 			*out = idle.s;
+			out->idle_since_ms = idle.idle_since_ms;
 			errno = saved_errno;
 			return idle.s.fd;
 		}
 		stats_count(stats, SP_STALE_DISCARDED, 1);
 		sys.close(idle.s.fd);
+		pool_learn_idle_timeout(p, key, now - idle.idle_since_ms);
 	}
+}
+
+void pool_learn_idle_timeout(struct pool *p, const struct dest_key *key,
+			     uint64_t idle_age_ms)
+{
+	uint64_t now = p->now_ms();
+	struct pool_dest *d;
+
+	if (idle_age_ms == 0)
+		return;
+	if (idle_age_ms > UINT32_MAX)
+		idle_age_ms = UINT32_MAX;
+	pthread_mutex_lock(&p->lock);
+	d = dest_find_or_add(p, key);
+	if (d != NULL) {
+		(void)dest_learned_keep_ms(d, now);	/* forgets a stale lesson */
+		if (d->learned_idle_ms == 0 || idle_age_ms < d->learned_idle_ms)
+			d->learned_idle_ms = (uint32_t)idle_age_ms;
+		d->learned_at_ms = now;
+		/* Sockets already parked for longer than the new limit go now. */
+		dest_close_expired(p, d, now);
+	}
+	pthread_mutex_unlock(&p->lock);
+}
+
+uint32_t pool_learned_idle_timeout(struct pool *p, const struct dest_key *key)
+{
+	uint64_t now = p->now_ms();
+	struct pool_dest *d;
+	uint32_t learned = 0;
+
+	pthread_mutex_lock(&p->lock);
+	d = dest_find(p, key);
+	if (d != NULL && dest_learned_keep_ms(d, now) != UINT64_MAX)
+		learned = d->learned_idle_ms;
+	pthread_mutex_unlock(&p->lock);
+	return learned;
+}
+
+void pool_note_requests(struct pool *p, const struct dest_key *key, uint32_t n)
+{
+	uint64_t now = p->now_ms();
+	struct pool_dest *d;
+
+	if (n == 0)
+		return;
+	pthread_mutex_lock(&p->lock);
+	d = dest_find_or_add(p, key);
+	if (d != NULL)
+		budget_note_requests(&d->budget, now, n);
+	pthread_mutex_unlock(&p->lock);
+}
+
+bool pool_take_retry(struct pool *p, const struct dest_key *key, unsigned percent)
+{
+	uint64_t now = p->now_ms();
+	struct pool_dest *d;
+	bool allowed = false;
+
+	pthread_mutex_lock(&p->lock);
+	d = dest_find_or_add(p, key);
+	if (d != NULL)
+		allowed = budget_take_retry(&d->budget, now, percent);
+	pthread_mutex_unlock(&p->lock);
+	return allowed;
 }
 
 unsigned pool_idle_count(struct pool *p, const struct dest_key *key)

@@ -19,16 +19,26 @@
  *    reused for one of its files.  So the socket's device and inode are recorded at
  *    check-in, and an fd that no longer refers to that socket is dropped without
  *    being closed: the pool never touches a descriptor that is not its own.
+ *  - The pool learns how long the server keeps an idle connection: a
+ *    socket found closed by the server at checkout had been idle for at
+ *    least the server's timeout, so the shortest such idle age bounds it.
+ *    From then on sockets to that destination are kept at most 90 % of it.
+ *    A restart of the server closes young sockets too and teaches a bound
+ *    that is too short; so what was learned is forgotten after
+ *    POOL_LEARNED_TTL_MS without a new lesson.
+ *  - Each destination also keeps its retry budget (budget.h).
  *  - One mutex guards the table; only close() and fstat() run under it.
  */
 #ifndef SOCKPOOL_CORE_POOL_H
 #define SOCKPOOL_CORE_POOL_H
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 #include <uthash.h>
 
+#include "budget.h"
 #include "clock.h"
 #include "dest.h"
 
@@ -40,6 +50,7 @@ struct pool_socket {
 	dev_t dev;		/* the socket's identity (device, inode), see */
 	ino_t inode;		/* the invariants above; inode 0: not known */
 	uint32_t notes;		/* the caller's, given back at checkout */
+	uint64_t idle_since_ms;	/* set by checkout: when it was parked */
 };
 
 struct pool_idle {
@@ -52,6 +63,9 @@ struct pool_dest {
 	struct dest_key key;
 	unsigned count;
 	struct sp_stats_dest *stats;
+	uint32_t learned_idle_ms;	/* server's idle timeout, 0: unknown */
+	uint64_t learned_at_ms;
+	struct retry_budget budget;
 	UT_hash_handle hh;
 	struct pool_idle idle[];	/* max_idle_per_dest, oldest first */
 };
@@ -80,6 +94,21 @@ int pool_checkin(struct pool *p, const struct dest_key *key, struct pool_socket 
 /* The newest live idle socket for key, now owned by the caller, with what
  * was given with it; its fd, or -1 when there is none. */
 int pool_checkout(struct pool *p, const struct dest_key *key, struct pool_socket *out);
+
+/* The engine saw a socket to key that had been idle for idle_age_ms fail
+ * as if closed by the server. */
+void pool_learn_idle_timeout(struct pool *p, const struct dest_key *key,
+			     uint64_t idle_age_ms);
+
+/* How long the server for key is known to keep an idle connection (what
+ * was learned, not the margin under it); 0 when nothing is known. */
+uint32_t pool_learned_idle_timeout(struct pool *p, const struct dest_key *key);
+
+/* The program made n more requests to key (for the retry budget). */
+void pool_note_requests(struct pool *p, const struct dest_key *key, uint32_t n);
+
+/* Takes one retry from key's budget; false when it is spent. */
+bool pool_take_retry(struct pool *p, const struct dest_key *key, unsigned percent);
 
 /* Idle sockets kept for key. */
 unsigned pool_idle_count(struct pool *p, const struct dest_key *key);

@@ -23,7 +23,7 @@
 #include <stdint.h>
 
 #define SP_STATS_MAGIC 0x3154534c4f4f5053ULL	/* "SPOOLST1" little-endian */
-#define SP_STATS_VERSION 1u
+#define SP_STATS_VERSION 2u
 #define SP_STATS_MAX_DESTS 64u
 #define SP_STATS_PROGRAM_MAX 64u
 #define SP_STATS_FILE_PREFIX "sockpool."
@@ -34,7 +34,14 @@
 	X(CONNS_REUSED, "conns_reused", "connects served from the pool") \
 	X(STALE_DISCARDED, "stale_discarded", "idle sockets found dead")	\
 	X(REQUESTS, "requests", "HTTP requests sent")			\
-	X(IDLE_NOW, "idle_now", "idle sockets in the pool now")
+	X(IDLE_NOW, "idle_now", "idle sockets in the pool now")		\
+	X(CONNECT_RETRIES, "connect_retries", "failed connects tried again") \
+	X(REPLAYS_RESET, "replays_reset", "requests sent again after a reset") \
+	X(REPLAYS_EPIPE, "replays_epipe", "requests sent again after a broken pipe") \
+	X(REPLAYS_EOF, "replays_eof", "requests sent again after the server closed") \
+	X(FRESH_FOR_UNSAFE, "fresh_for_unsafe", "non-idempotent requests moved to a new connection") \
+	X(BUDGET_REFUSALS, "budget_refusals", "retries refused by the retry budget") \
+	X(ERRORS_PASSED, "errors_passed", "errors handed to the program")
 
 enum sp_counter {
 #define SP_COUNTER_ENUM(id, name, help) SP_##id,

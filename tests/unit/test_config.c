@@ -97,10 +97,10 @@ static void assert_defaults_except_disabled(void)
 	assert_int_equal(cfg.max_idle_per_dest, 32);
 	assert_int_equal(cfg.max_idle, 256);
 	assert_int_equal(cfg.idle_timeout_ms, 4000);
-	assert_int_equal(cfg.retries, 3);
+	assert_int_equal(cfg.retries, 8);
 	assert_int_equal(cfg.retry_deadline_ms, 2000);
 	assert_int_equal(cfg.backoff_base_ms, 10);
-	assert_int_equal(cfg.backoff_max_ms, 200);
+	assert_int_equal(cfg.backoff_max_ms, 250);
 	assert_int_equal(cfg.retry_budget_percent, 20);
 	assert_int_equal(cfg.replay_max_bytes, 65536);
 	assert_true(cfg.rewrite);

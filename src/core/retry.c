@@ -1,0 +1,378 @@
+/*
+ * retry.c: connect retries, replays and the rest of retry.h.
+ *
+ * Recovery runs with the conn's lock held: another thread using the same
+ * fd waits until the connection under it is settled.  The lock order is
+ * conn, then pool (the pool never takes a conn lock).
+ */
+#include "retry.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../stats/stats_writer.h"
+#include "backoff.h"
+#include "engine.h"
+#include "engine_internal.h"
+#include "log.h"
+#include "pool.h"
+#include "sys.h"
+
+enum failure { FAILURE_NONE, FAILURE_RESET, FAILURE_EPIPE, FAILURE_EOF };
+
+static const enum sp_counter replay_counter[] = {
+	[FAILURE_RESET] = SP_REPLAYS_RESET,
+	[FAILURE_EPIPE] = SP_REPLAYS_EPIPE,
+	[FAILURE_EOF] = SP_REPLAYS_EOF,
+};
+
+static const char *const failure_name[] = {
+	[FAILURE_NONE] = "none",
+	[FAILURE_RESET] = "a reset",
+	[FAILURE_EPIPE] = "a broken pipe",
+	[FAILURE_EOF] = "end of file",
+};
+
+bool retry_connect_error_is_retryable(int err)
+{
+	return err == ECONNREFUSED || err == ETIMEDOUT || err == EADDRNOTAVAIL ||
+	       err == ENETUNREACH || err == EAGAIN;
+}
+
+/* A random value for the backoff jitter: splitmix64 over an atomic
+ * counter, so threads need no lock and no thread-local storage (whose
+ * first use may allocate inside a preloaded library). */
+static uint64_t jitter_random(void)
+{
+	static uint64_t counter;
+	uint64_t z;
+
+	if (__atomic_load_n(&counter, __ATOMIC_RELAXED) == 0)
+		__atomic_store_n(&counter, engine_now_ms() ^ (uint64_t)getpid() << 32,
+				 __ATOMIC_RELAXED);
+	z = __atomic_add_fetch(&counter, 0x9e3779b97f4a7c15ULL, __ATOMIC_RELAXED);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+static void sleep_ms(uint64_t ms)
+{
+	struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
+/* When recovery must be over: our deadline, or the program's own timeout
+ * for the call (the tighter of those it set), whichever comes first. */
+static uint64_t recovery_deadline(const struct conn *c, int timeout_name)
+{
+	uint64_t limit = engine_config()->retry_deadline_ms;
+	uint64_t own = conn_timeout_ms(c, timeout_name);
+
+	if (own != 0 && own < limit)
+		limit = own;
+	return engine_now_ms() + limit;
+}
+
+/* Waits before retry number `attempt` (0-based) if the deadline and the
+ * budget allow it; false when the retry must not happen.  The first
+ * replay of an exchange goes at once (pause false): its connection was
+ * most likely closed by the server while idle, and a new one will do. */
+static bool wait_for_retry(struct conn *c, const struct dest_key *key, unsigned attempt,
+			   uint64_t deadline, bool pause)
+{
+	const struct config *cfg = engine_config();
+	uint32_t delay = pause ? backoff_delay_ms(cfg->backoff_base_ms, cfg->backoff_max_ms,
+						  attempt, jitter_random()) : 0;
+
+	if (attempt >= cfg->retries || engine_now_ms() + delay >= deadline)
+		return false;
+	if (c->http.requests_started != c->requests_counted) {
+		pool_note_requests(engine_pool(), key, c->http.requests_started - c->requests_counted);
+		c->requests_counted = c->http.requests_started;
+	}
+	if (!pool_take_retry(engine_pool(), key, cfg->retry_budget_percent)) {
+		stats_count(stats_writer_dest(key), SP_BUDGET_REFUSALS, 1);
+		log_debug("retry refused: the retry budget is spent");
+		return false;
+	}
+	sleep_ms(delay);
+	return true;
+}
+
+/* A new connection to key with c's options, retrying failed connects; its
+ * (private, CLOEXEC) fd, or -1 with errno set.  `failures` connects have
+ * failed already. */
+static int open_connection(struct conn *c, const struct dest_key *key, unsigned failures,
+			   uint64_t deadline)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = dest_key_to_sockaddr(key, &ss);
+	int err = errno;
+
+	for (unsigned attempt = failures;; attempt++) {
+		int s;
+
+		if (attempt > 0) {
+			if (!wait_for_retry(c, key, attempt - 1, deadline, true)) {
+				errno = err;
+				return -1;
+			}
+			stats_count(stats_writer_dest(key), SP_CONNECT_RETRIES, 1);
+		}
+		s = sys.socket(key->family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (s < 0)
+			return -1;
+		conn_apply_options(c, s);
+		if (sys.connect(s, (struct sockaddr *)&ss, len) == 0)
+			return s;
+		err = errno;
+		sys.close(s);
+		if (!retry_connect_error_is_retryable(err)) {
+			errno = err;
+			return -1;
+		}
+	}
+}
+
+/* Puts connected socket s where the program's fd is; the old socket under
+ * fd is closed by that.  0, or -1 (s is closed either way). */
+static int move_onto(int s, int fd)
+{
+	int fd_flags = sys.fcntl(fd, F_GETFD);
+	int rc = sys.dup3(s, fd, fd_flags > 0 && (fd_flags & FD_CLOEXEC) ? O_CLOEXEC : 0);
+
+	sys.close(s);
+	return rc < 0 ? -1 : 0;
+}
+
+/* The conn now stands for a new connection that sockpool opened. */
+static void became_new_connection(struct conn *c)
+{
+	c->reused = false;
+	c->idle_since_ms = 0;
+	c->exchange_idle_ms = 0;
+	c->dev = 0;
+	c->inode = 0;
+	stats_count(c->stats, SP_CONNS_OPENED, 1);
+}
+
+int retry_connect(int fd, struct conn *c, const struct dest_key *key, int err)
+{
+	uint64_t deadline = recovery_deadline(c, SO_SNDTIMEO);
+	int s;
+
+	errno = err;
+	s = open_connection(c, key, 1, deadline);
+	if (s < 0 || move_onto(s, fd) != 0) {
+		stats_count(stats_writer_dest(key), SP_ERRORS_PASSED, 1);
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- data calls ---- */
+
+static bool call_may_block(const struct io_call *call)
+{
+	int flags;
+
+	if (call->flags & (MSG_DONTWAIT | MSG_PEEK))
+		return false;
+	flags = sys.fcntl(call->fd, F_GETFL);
+	return flags >= 0 && !(flags & O_NONBLOCK);
+}
+
+static enum failure failure_of(const struct io_call *call, ssize_t result, int err)
+{
+	bool asked_nothing = (call->kind == IO_READ || call->kind == IO_RECV ||
+			      call->kind == IO_RECVFROM) && call->len == 0;
+
+	if (result == 0 && !io_call_sends(call) && !asked_nothing)
+		return FAILURE_EOF;
+	if (result < 0 && err == ECONNRESET)
+		return FAILURE_RESET;
+	if (result < 0 && err == EPIPE)
+		return FAILURE_EPIPE;
+	return FAILURE_NONE;
+}
+
+/* Whether the exchange on c may be sent again after this failure. */
+static bool exchange_recoverable(const struct conn *c, const struct io_call *call)
+{
+	if (c->state != CONN_MANAGED || c->shared || c->broken ||
+	    c->http.protocol == HTTP1_NOT_HTTP || c->http.unusable)
+		return false;
+	/* A read with nothing in flight is the program's own business; so is
+	 * anything after the response began. */
+	if (!c->exchange_open && !io_call_sends(call))
+		return false;
+	return c->response_bytes == 0 && conn_exchange_replayable(c);
+}
+
+/* Sends the kept bytes of the exchange on the new connection on fd. */
+static bool send_kept_bytes(const struct conn *c, int fd)
+{
+	size_t sent = 0;
+
+	while (sent < c->replay_len) {
+		ssize_t n = sys.send(fd, c->replay + sent, c->replay_len - sent, MSG_NOSIGNAL);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return false;
+		sent += (size_t)n;
+	}
+	return true;
+}
+
+/* Replaces the failed connection under call->fd with a new one that has
+ * the exchange's bytes sent again.  true when the call may be made again. */
+static bool replay_exchange(struct conn *c, const struct io_call *call, enum failure why)
+{
+	int timeout = io_call_sends(call) ? SO_SNDTIMEO : SO_RCVTIMEO;
+	uint64_t deadline = recovery_deadline(c, timeout);
+
+	/* EOF on a connection that had been idle: the server closed it at
+	 * that age, which bounds its idle timeout. */
+	if (why == FAILURE_EOF && c->exchange_idle_ms > 0)
+		pool_learn_idle_timeout(engine_pool(), &c->dest, c->exchange_idle_ms);
+	while (c->attempts < engine_config()->retries) {
+		int s;
+
+		if (!wait_for_retry(c, &c->dest, c->attempts, deadline, c->attempts > 0))
+			return false;
+		c->attempts++;
+		s = open_connection(c, &c->dest, 0, deadline);
+		if (s < 0 || move_onto(s, call->fd) != 0)
+			return false;
+		became_new_connection(c);
+		stats_count(c->stats, replay_counter[why], 1);
+		if (send_kept_bytes(c, call->fd)) {
+			log_debug("fd %d: exchange sent again on a new connection after %s",
+				  call->fd, failure_name[why]);
+			return true;
+		}
+		why = errno == EPIPE ? FAILURE_EPIPE : FAILURE_RESET;
+	}
+	return false;
+}
+
+/* The call failed with `why`: recovers the connection if that is safe.
+ * true when the call should be made again. */
+static bool recover(struct conn_ref ref, const struct io_call *call, enum failure why)
+{
+	struct conn *c = ref.conn;
+	bool again = false;
+
+	if (!conn_ref_lock(ref))
+		return false;
+	if (exchange_recoverable(c, call) && call_may_block(call))
+		again = replay_exchange(c, call, why);
+	/* End of file once the response began is how some responses end. */
+	if (!again && c->state == CONN_MANAGED && c->http.protocol == HTTP1_HTTP &&
+	    (why != FAILURE_EOF || (c->exchange_open && c->response_bytes == 0)))
+		stats_count(c->stats, SP_ERRORS_PASSED, 1);
+	pthread_mutex_unlock(&c->lock);
+	return again;
+}
+
+/* The first bytes the call sends, to judge the request they begin. */
+static void first_bytes(const struct io_call *call, const char **data, size_t *len)
+{
+	const struct iovec *iov = call->iov;
+	int iovcnt = call->iovcnt;
+
+	if (call->kind == IO_SENDMSG) {
+		iov = call->msg->msg_iov;
+		iovcnt = (int)call->msg->msg_iovlen;
+	}
+	if (call->kind == IO_WRITEV || call->kind == IO_SENDMSG) {
+		*data = iovcnt > 0 ? iov[0].iov_base : NULL;
+		*len = iovcnt > 0 ? iov[0].iov_len : 0;
+	} else {
+		*data = call->buf;
+		*len = call->len;
+	}
+}
+
+/* How long the server for c is known to keep an idle connection. */
+static uint64_t known_idle_timeout_ms(const struct conn *c)
+{
+	uint64_t known = pool_learned_idle_timeout(engine_pool(), &c->dest);
+
+	if (known == 0 && c->http.keep_alive_timeout_s >= 0)
+		known = (uint64_t)c->http.keep_alive_timeout_s * 1000u;
+	if (known == 0 || known > engine_config()->idle_timeout_ms)
+		known = engine_config()->idle_timeout_ms;
+	return known;
+}
+
+/* Before a call that begins a request: a non-idempotent request does not
+ * go on a connection that has been idle long enough for the server to be
+ * closing it. */
+static void avoid_stale_for_unsafe(struct conn_ref ref, const struct io_call *call)
+{
+	struct conn *c = ref.conn;
+	const char *data;
+	size_t len;
+	int s;
+
+	if (!conn_ref_lock(ref))
+		return;
+	if (c->state != CONN_MANAGED || c->exchange_open || c->idle_since_ms == 0 ||
+	    c->shared || c->broken || c->http.protocol == HTTP1_NOT_HTTP)
+		goto out;
+	first_bytes(call, &data, &len);
+	if (data == NULL || http1_request_looks_idempotent(data, len) ||
+	    engine_now_ms() - c->idle_since_ms < known_idle_timeout_ms(c) / 2 ||
+	    !call_may_block(call))
+		goto out;
+	s = open_connection(c, &c->dest, 0, recovery_deadline(c, SO_SNDTIMEO));
+	if (s >= 0 && move_onto(s, call->fd) == 0) {
+		became_new_connection(c);
+		stats_count(c->stats, SP_FRESH_FOR_UNSAFE, 1);
+		log_debug("fd %d: a non-idempotent request gets a new connection", call->fd);
+	}
+out:
+	pthread_mutex_unlock(&c->lock);
+}
+
+/* What the real call would have done on EPIPE: SIGPIPE to this thread. */
+static void raise_sigpipe(void)
+{
+	int saved_errno = errno;
+
+	syscall(SYS_tgkill, getpid(), syscall(SYS_gettid), SIGPIPE);
+	errno = saved_errno;
+}
+
+ssize_t retry_io(struct io_call *call)
+{
+	struct conn_ref ref = conn_ref_of_fd(call->fd);
+	enum failure why;
+	ssize_t n;
+	int err;
+
+	if (io_call_sends(call) && ref.conn != NULL)
+		avoid_stale_for_unsafe(ref, call);
+	do {
+		n = io_call_make(call);
+		err = errno;
+		why = failure_of(call, n, err);
+	} while (why != FAILURE_NONE && ref.conn != NULL && recover(ref, call, why));
+	errno = err;
+	io_call_note(ref, call, n);
+	if (n < 0 && err == EPIPE && io_call_sends(call) && !(call->flags & MSG_NOSIGNAL))
+		raise_sigpipe();
+	errno = err;
+	return n;
+}

@@ -1,0 +1,51 @@
+/*
+ * retry.h: keeping the errors of the field away from the program, where
+ * that is safe (DESIGN.md, "Retry rules").
+ *
+ *  - A connect that fails with ECONNREFUSED, ETIMEDOUT, EADDRNOTAVAIL,
+ *    ENETUNREACH or EAGAIN is made again on a new socket, after a jittered
+ *    exponential backoff (backoff.h), until SOCKPOOL_RETRIES attempts or
+ *    SOCKPOOL_RETRY_DEADLINE_MS have passed, and never for longer than the
+ *    program's own SO_SNDTIMEO.
+ *  - An exchange whose connection fails (reset, broken pipe, EOF) before
+ *    the first byte of its response is sent again on a new connection
+ *    when that is safe: nothing of it was sent yet, or it is idempotent
+ *    and all its bytes were kept (conn_exchange_replayable).  Then the
+ *    program's call is made again there, and the program never sees the
+ *    failure.  Reused and new connections alike: a reset is as likely on
+ *    a new connection to a server under load, and an idempotent request
+ *    may be repeated (RFC 9110 9.2.2).
+ *  - A non-idempotent request is not sent on a pooled connection that has
+ *    been idle for half of what the server is known to allow (learned by
+ *    the pool, announced with Keep-Alive, or at worst our own idle
+ *    timeout): it gets a new connection, since once sent it is never sent
+ *    again.
+ *  - Every retry takes from the destination's budget (budget.h).
+ *  - Only blocking calls are recovered here: a non-blocking program gets
+ *    the error as it would have.
+ *  - Managed sends use MSG_NOSIGNAL; an EPIPE that finally reaches the
+ *    program comes with SIGPIPE, exactly as the real call would have
+ *    raised it.
+ */
+#ifndef SOCKPOOL_CORE_RETRY_H
+#define SOCKPOOL_CORE_RETRY_H
+
+#include <stdbool.h>
+#include <sys/socket.h>
+
+#include "conn.h"
+#include "io_call.h"
+
+/* Whether a connect that failed with err may be tried again. */
+bool retry_connect_error_is_retryable(int err);
+
+/* The program's blocking connect on fd (c's socket) to key failed with
+ * err: tries again on new sockets, moving the one that connects onto fd.
+ * 0 on success; -1 with errno set to the last failure otherwise. */
+int retry_connect(int fd, struct conn *c, const struct dest_key *key, int err);
+
+/* A data call on a managed fd: made, recovered if it fails where that is
+ * safe, recorded, and returned as the program must see it. */
+ssize_t retry_io(struct io_call *call);
+
+#endif
