@@ -322,10 +322,10 @@ bool conn_exchange_replayable(const struct conn *c)
 {
 	const struct http1_tracker *t = &c->http;
 
-	if (!c->exchange_open || c->replay_len == 0)
-		return true;
 	if (c->replay_overflow || t->protocol == HTTP1_NOT_HTTP || t->unusable)
 		return false;
+	if (!c->exchange_open || c->replay_len == 0)
+		return true;	/* nothing of it sent */
 	if (http1_outstanding_replay_safe(t))
 		return true;
 	/* One request whose headers are not all sent yet: its method (or an
