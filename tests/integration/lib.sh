@@ -23,12 +23,37 @@
 #                                the ones this library made to ask
 #   nginx_requests               requests nginx served, the same way
 #   nginx_stop                   stop the current nginx (graceful, bounded)
+#   nginx_restart PAUSE_MS       stop it, leave the port closed PAUSE_MS
+#                                more, start it again on the same port with
+#                                the same configuration (counters restart)
+#   NGINX_NETNS=NAME             nginx_start, nginx_restart and the counters
+#                                run nginx and curl in that network
+#                                namespace (IPv4 only); NGINX_FIXED_PORT=N
+#                                makes nginx_start listen on N
 #   py_server_start NAME SCRIPT  run "python3 SCRIPT PORT_FILE LOG_FILE" in
 #                                the background, export PY_SERVER_PORT,
 #                                PY_SERVER_LOG, PY_SERVER_PID
+#   fault_server_start NAME [OPTIONS]
+#                                clients/fault_server.py with OPTIONS in the
+#                                background; exports FAULT_PORT, FAULT_LOG,
+#                                FAULT_PID (see the server for its log)
+#   fault_server_check           fail unless that server still runs and
+#                                has said nothing on stderr
+#   count_lines REGEX FILE       lines of FILE matching REGEX (0 if none)
+#   assert_results_ok WHAT COUNT FILE
+#                                FILE, results of clients/paced_client.py,
+#                                has COUNT requests and no error (else the
+#                                first errors are shown)
+#   bg_track PID, bg_wait PID    a program the test runs in the background
+#                                is stopped at cleanup like the servers,
+#                                unless bg_wait (its exit status) reaped it
+#   at_exit COMMAND...           run COMMAND at cleanup, after the servers
+#                                stop (for what a test made outside WORK)
 #   time_wait_count PORT         TIME_WAIT sockets from or to PORT
 #   wait_for WHAT COMMAND...     poll COMMAND until it succeeds (bounded)
-#   assert_eq WHAT EXPECTED ACTUAL, assert_le WHAT LIMIT ACTUAL, fail MSG
+#   assert_eq WHAT EXPECTED ACTUAL, assert_le WHAT LIMIT ACTUAL,
+#   assert_ge WHAT LIMIT ACTUAL, fail MSG, skip WHY (exit 77: run.sh
+#   reports the test as skipped)
 #
 # The docroot holds index.html (small), body_16k.bin (16 KiB of fixed
 # pseudo-random bytes); /chunked/FILE serves the same files with
@@ -49,6 +74,7 @@ export WORK
 
 _lib_nginx_count=0
 _lib_bg_pids=()
+_lib_exit_cmds=()
 
 # ---- assertions --------------------------------------------------------
 
@@ -76,6 +102,25 @@ assert_le() {	# what limit actual
 		fail "$what: expected at most $limit, got $actual"
 	fi
 	echo "ok: $what: $actual (at most $limit)"
+}
+
+assert_ge() {	# what limit actual
+	local what=$1 limit=$2 actual=$3
+	_lib_is_int "$actual" || fail "$what: expected a number >= $limit, got '$actual'"
+	if [ "$actual" -lt "$limit" ]; then
+		fail "$what: expected at least $limit, got $actual"
+	fi
+	echo "ok: $what: $actual (at least $limit)"
+}
+
+# A test that cannot run here (no root, no tool) says why and exits 77.
+skip() {
+	echo "SKIP: $*"
+	exit 77
+}
+
+count_lines() {	# regex file
+	grep -cE -- "$1" "$2" || true
 }
 
 # wait_for WHAT COMMAND...: polls every 0.05 s, gives up after
@@ -150,7 +195,16 @@ _lib_count_own_connection() {
 
 # One stub_status query (itself a connection and a request nginx counts).
 _lib_stub_status() {
-	curl -sS --max-time 5 "http://127.0.0.1:$NGINX_PORT/nginx_status"
+	_lib_in_nginx_netns curl -sS --max-time 5 "http://127.0.0.1:$NGINX_PORT/nginx_status"
+}
+
+# Runs a command in NGINX_NETNS when it is set, else here.
+_lib_in_nginx_netns() {
+	if [ -n "${NGINX_NETNS:-}" ]; then
+		ip netns exec "$NGINX_NETNS" "$@"
+	else
+		"$@"
+	fi
 }
 
 nginx_start() {	# [http-level conf] [server-level conf] [tls]
@@ -161,6 +215,10 @@ nginx_start() {	# [http-level conf] [server-level conf] [tls]
 	dir=$WORK/nginx.$_lib_nginx_count
 	mkdir -p "$dir/tmp"
 	read -r port v6 < <(_lib_free_port_v6)
+	if [ -n "${NGINX_NETNS:-}" ]; then
+		v6=0	# a new namespace's ::1 may be missing
+	fi
+	port=${NGINX_FIXED_PORT:-$port}
 	listen="listen 127.0.0.1:$port;"
 	NGINX_PORT6=
 	if [ "$v6" = 1 ]; then
@@ -211,11 +269,20 @@ http {
 	}
 }
 EOF
-	echo 0 > "$dir/own_connections"
-	nginx -c "$conf" -p "$dir" -e "$dir/error.log" > "$dir/start.log" 2>&1 ||
-		fail "nginx did not start: $(cat "$dir/start.log" "$dir/error.log" 2>/dev/null)"
 	NGINX_DIR=$dir NGINX_PORT=$port NGINX_TLS_PORT=$tls_port
 	export NGINX_DIR NGINX_PORT NGINX_PORT6 NGINX_TLS_PORT
+	_lib_nginx_run
+}
+
+# Starts nginx with the configuration in NGINX_DIR and waits until it
+# answers.  A new master's counters start at zero, and so does the count
+# of connections this library made.
+_lib_nginx_run() {
+	local i
+	echo 0 > "$NGINX_DIR/own_connections"
+	_lib_in_nginx_netns nginx -c "$NGINX_DIR/nginx.conf" -p "$NGINX_DIR" \
+		-e "$NGINX_DIR/error.log" > "$NGINX_DIR/start.log" 2>&1 ||
+		fail "nginx did not start: $(cat "$NGINX_DIR/start.log" "$NGINX_DIR/error.log" 2>/dev/null)"
 	# Bounded: 100 tries, 0.05 s apart.  Each try that gets an answer was
 	# a connection nginx accepted: counted.
 	for (( i = 0; i < 100; i++ )); do
@@ -225,7 +292,7 @@ EOF
 		fi
 		sleep 0.05
 	done
-	fail "nginx on port $port does not answer: $(cat "$dir/error.log")"
+	fail "nginx on port $NGINX_PORT does not answer: $(cat "$NGINX_DIR/error.log")"
 }
 
 nginx_tls_start() {
@@ -279,6 +346,16 @@ nginx_stop() {
 	_lib_nginx_stop_dir "$NGINX_DIR"
 }
 
+# A restart as an operator does one: graceful stop (the listening socket
+# closes, idle connections are closed), the port closed for PAUSE_MS more,
+# then the same configuration on the same port.  Returns once it answers.
+nginx_restart() {	# pause_ms
+	[ -n "${NGINX_DIR:-}" ] || fail "nginx_restart: no nginx started"
+	_lib_nginx_stop_dir "$NGINX_DIR"
+	sleep "$(printf '%d.%03d' $(( $1 / 1000 )) $(( $1 % 1000 )))"
+	_lib_nginx_run
+}
+
 # ---- helper servers ----------------------------------------------------
 
 py_server_start() {	# name script [args...]: script PORT_FILE LOG_FILE [args...]
@@ -294,10 +371,68 @@ py_server_start() {	# name script [args...]: script PORT_FILE LOG_FILE [args...]
 	export PY_SERVER_PORT PY_SERVER_LOG PY_SERVER_PID
 }
 
+# The fault-injecting server (clients/fault_server.py), run by the same
+# python the clients use.  Several may run at once: NAME tells them apart.
+fault_server_start() {	# name [fault_server options...]
+	local name=$1
+	shift
+	FAULT_LOG=$WORK/$name.log
+	FAULT_STDERR=$WORK/$name.stderr
+	: > "$FAULT_LOG"
+	/usr/bin/python3 "$LIB_DIR/clients/fault_server.py" --port-file "$WORK/$name.port" \
+		--log "$FAULT_LOG" "$@" 2> "$FAULT_STDERR" &
+	FAULT_PID=$!
+	_lib_bg_pids+=("$FAULT_PID")
+	wait_for "fault server $name to write its port" test -s "$WORK/$name.port"
+	FAULT_PORT=$(cat "$WORK/$name.port")
+	export FAULT_PORT FAULT_LOG FAULT_PID FAULT_STDERR
+}
+
+# The results file of clients/paced_client.py: "<id> ok" or "<id> error ...".
+assert_results_ok() {	# what count file
+	local what=$1 count=$2 file=$3 errors
+	assert_eq "$what: requests made" "$count" "$(wc -l < "$file")"
+	errors=$(count_lines '^[^ ]+ error ' "$file")
+	if [ "$errors" -ne 0 ]; then
+		grep -E '^[^ ]+ error ' "$file" | head -n 10 >&2
+		fail "$what: $errors of $count requests failed (the first ones above)"
+	fi
+	echo "ok: $what: $count requests, no error"
+}
+
+# A fault server that died or complained makes the test's numbers
+# meaningless: say so, with what it said.
+fault_server_check() {
+	_lib_alive "$FAULT_PID" || fail "the fault server stopped: $(cat "$FAULT_STDERR")"
+	[ ! -s "$FAULT_STDERR" ] || fail "the fault server complained: $(cat "$FAULT_STDERR")"
+}
+
 # ---- cleanup -----------------------------------------------------------
 
+bg_track() {	# pid
+	_lib_bg_pids+=("$1")
+}
+
+# Waits for a tracked pid and forgets it (a reaped pid may be reused:
+# cleanup must not signal it).  Returns its exit status.
+bg_wait() {	# pid
+	local status=0 kept=() pid
+	wait "$1" || status=$?
+	for pid in "${_lib_bg_pids[@]}"; do
+		[ "$pid" = "$1" ] || kept+=("$pid")
+	done
+	_lib_bg_pids=("${kept[@]}")
+	return "$status"
+}
+
+at_exit() {	# command...: one word per argument, run as given
+	local quoted
+	printf -v quoted '%q ' "$@"
+	_lib_exit_cmds+=("$quoted")
+}
+
 _lib_cleanup() {
-	local status=$? pidfile pid
+	local status=$? pidfile pid cmd
 	set +e
 	for pidfile in "$WORK"/nginx.*/nginx.pid; do
 		[ -e "$pidfile" ] && _lib_nginx_stop_dir "$(dirname "$pidfile")"
@@ -307,6 +442,9 @@ _lib_cleanup() {
 	done
 	for pid in "${_lib_bg_pids[@]}"; do
 		wait "$pid" 2>/dev/null
+	done
+	for cmd in "${_lib_exit_cmds[@]}"; do
+		eval "$cmd"
 	done
 	if [ "$status" -ne 0 ] && [ -n "${KEEP_WORK:-}" ]; then
 		echo "lib.sh: kept $WORK" >&2

@@ -7,9 +7,12 @@
 # FILTER runs only the tests whose file name contains it.  BUILD (the
 # absolute build directory; `make integration` sets it) defaults to
 # build/ of this checkout.  TEST_TIMEOUT (seconds, default 300) bounds each
-# test; VERBOSE=1 shows the output of passing tests too.  Prints PASS or
-# FAIL per test with its duration and the output of each failure, then
-# "N passed, N failed"; exits 1 if any failed (or none matched FILTER).
+# test; VERBOSE=1 shows the output of passing tests too.  A test that
+# exits 77 could not run here (it says why on a "SKIP:" line): reported as
+# SKIP, counted as neither passed nor failed.  Prints PASS, SKIP or FAIL
+# per test with its duration and the output of each failure, then
+# "N passed, N failed, N skipped"; exits 1 if any failed (or none matched
+# FILTER).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -24,6 +27,7 @@ trap 'rm -rf "$logdir"' EXIT
 
 passed=0
 failed=0
+skipped=0
 failed_names=()
 mapfile -t tests < <(cd "$here" && LC_ALL=C ls test_*.sh 2>/dev/null)
 for test in "${tests[@]}"; do
@@ -42,6 +46,11 @@ for test in "${tests[@]}"; do
 		passed=$(( passed + 1 ))
 		printf 'PASS  %-40s %8s\n' "$name" "$took"
 		[ -z "${VERBOSE:-}" ] || sed 's/^/      /' "$log"
+	elif [ "$status" -eq 77 ]; then
+		skipped=$(( skipped + 1 ))
+		why=$(grep -m1 '^SKIP:' "$log" | sed 's/^SKIP: *//' || true)
+		printf 'SKIP  %-40s %8s  (%s)\n' "$name" "$took" "${why:-exit status 77}"
+		[ -z "${VERBOSE:-}" ] || sed 's/^/      /' "$log"
 	else
 		failed=$(( failed + 1 ))
 		failed_names+=("$name")
@@ -52,11 +61,11 @@ for test in "${tests[@]}"; do
 	fi
 done
 
-if [ $(( passed + failed )) -eq 0 ]; then
+if [ $(( passed + failed + skipped )) -eq 0 ]; then
 	echo "no test matches '${filter}'" >&2
-	echo "0 passed, 0 failed"
+	echo "0 passed, 0 failed, 0 skipped"
 	exit 1
 fi
 [ "$failed" -eq 0 ] || echo "failed: ${failed_names[*]}"
-echo "$passed passed, $failed failed"
+echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Connects refused for a while, POSTs in flight.  The fault server closes
+# its listening socket for 250 ms in the middle of a run (then listens on
+# the same port again) and closes every connection after one answer, so
+# each request needs a new connect.  Proves that under sockpool a refused
+# connect is retried with backoff until the server listens again, for
+# POSTs too (nothing of a request was sent when its connect failed, so
+# retrying it cannot apply it twice): no error, and every request
+# processed exactly once.
+#
+# The control, without sockpool, shows the refusals reach the program
+# (ConnectionRefusedError) while the window is open.
+source "$(dirname "$0")/lib.sh"
+
+client=$LIB_DIR/clients/paced_client.py
+processed_over() {	# n
+	[ "$(count_lines '^PROCESSED ' "$FAULT_LOG")" -gt "$1" ]
+}
+# Runs COUNT POSTs 10-20 ms apart in the background, opens the refusal
+# window once 50 were processed, and waits for the client's end.
+run_across_window() {	# results file, count, [sockpool --]
+	local results=$1 count=$2 client_pid
+	shift 2
+	"$@" /usr/bin/python3 "$client" --port "$FAULT_PORT" --method POST --count "$count" \
+		--pace-ms 10-20 --results "$results" &
+	client_pid=$!
+	bg_track "$client_pid"
+	wait_for "50 requests processed" processed_over 50
+	kill -USR1 "$FAULT_PID"
+	wait_for "the refusal window to end" grep -q '^LISTENING$' "$FAULT_LOG"
+	kill -0 "$client_pid" 2>/dev/null ||
+		fail "the client ended before the window closed: the test proves nothing"
+	bg_wait "$client_pid"
+	fault_server_check
+}
+
+requests=150
+fault_server_start refuse --refuse-window-ms 250 --close-after 1
+run_across_window "$WORK/results" "$requests" "$BUILD/sockpool" --
+assert_results_ok "POSTs across a 250 ms refusal window" "$requests" "$WORK/results"
+processed=$(grep '^PROCESSED ' "$FAULT_LOG" | awk '{ print $3 }' | sort | uniq -c)
+assert_eq "requests the server processed" "$requests" "$(wc -l <<< "$processed")"
+assert_eq "requests the server processed more than once" 0 \
+	"$(awk '$1 > 1' <<< "$processed" | wc -l)"
+assert_ge "requests processed after the window (the run went on across it)" 1 \
+	"$(sed -n '/^LISTENING$/,$p' "$FAULT_LOG" | grep -c '^PROCESSED ' || true)"
+
+fault_server_start control --refuse-window-ms 250 --close-after 1
+run_across_window "$WORK/control" 100
+refused=$(count_lines ' error ConnectionRefusedError' "$WORK/control")
+assert_ge "control: requests refused without sockpool" 1 "$refused"
+echo "ok: a refusal window costs no request, and no POST is applied twice"
