@@ -264,6 +264,8 @@ static int config_parse(struct config *cfg, config_getenv_fn get, char *err,
 		return fail(err, errlen, "SOCKPOOL_REWRITE", v, "expected 0 or 1");
 	if ((v = get("SOCKPOOL_STATS")) != NULL && parse_bool(v, &cfg->stats) != 0)
 		return fail(err, errlen, "SOCKPOOL_STATS", v, "expected 0 or 1");
+	if ((v = get("SOCKPOOL_STATS_KEEP")) != NULL && parse_bool(v, &cfg->stats_keep) != 0)
+		return fail(err, errlen, "SOCKPOOL_STATS_KEEP", v, "expected 0 or 1");
 	if ((v = get("SOCKPOOL_DEST")) != NULL && *v != '\0' &&
 	    parse_pattern_list(v, cfg->dest, &cfg->ndest) != 0)
 		return fail(err, errlen, "SOCKPOOL_DEST", v,

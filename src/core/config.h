@@ -44,6 +44,7 @@ struct config {
 	struct dest_rule exclude[CONFIG_MAX_RULES];
 	unsigned nexclude;
 	bool stats;
+	bool stats_keep;		/* leave the segment at exit */
 	char stats_dir[PATH_MAX];	/* empty: /dev/shm */
 	enum log_level log_level;
 	char log_file[PATH_MAX];	/* empty: stderr */

@@ -61,6 +61,8 @@ struct conn *conn_acquire(void)
 void conn_release(struct conn *c)
 {
 	pthread_mutex_lock(&c->lock);
+	if (c->state == CONN_MANAGED)
+		stats_count(c->stats, SP_IN_USE_NOW, -1);
 	__atomic_store_n(&c->generation, c->generation + 1, __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&c->lock);
 	pthread_mutex_lock(&free_list_lock);
@@ -149,6 +151,7 @@ static void exchange_begin(struct conn *c)
 	c->response_bytes = 0;
 	c->attempts = 0;
 	c->exchange_idle_ms = c->idle_since_ms != 0 ? now - c->idle_since_ms : 0;
+	c->exchange_start_us = clock_monotonic_us();
 }
 
 /* Every request sent so far has been answered in full. */
@@ -161,6 +164,8 @@ static void exchange_end_if_answered(struct conn *c)
 	    t->responses_done == t->requests_started && !t->response_in_message) {
 		c->exchange_open = false;
 		c->idle_since_ms = conn_now_ms();
+		stats_observe(c->stats, SP_HIST_REQUEST_TIME,
+			      clock_monotonic_us() - c->exchange_start_us);
 	}
 }
 

@@ -69,6 +69,7 @@ struct conn {
 	unsigned attempts;	/* replays of the exchange so far */
 	uint64_t idle_since_ms;	/* when the socket last fell idle, 0: never */
 	uint64_t exchange_idle_ms;	/* how long it had been idle then */
+	uint64_t exchange_start_us;	/* for the request-time histogram */
 	uint32_t requests_counted;	/* requests_started told to the budget */
 };
 

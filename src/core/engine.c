@@ -16,6 +16,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <pthread.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
 
@@ -36,6 +38,11 @@
 
 static struct config cfg;
 static struct pool pool;
+/* The statistics segment is made when the process first manages a
+ * connection: a program that never does leaves no file behind. */
+static char stats_program[SP_STATS_PROGRAM_MAX];
+static pthread_mutex_t stats_open_lock = PTHREAD_MUTEX_INITIALIZER;
+static bool stats_tried;
 static bool active;
 static int private_fd_floor;
 static int fd_high_water;	/* highest fd that ever had a conn */
@@ -125,10 +132,7 @@ void engine_start(config_getenv_fn getenv_fn, const char *program)
 	pool_init(&pool, cfg.max_idle_per_dest, cfg.max_idle, engine_now_ms);
 	conn_replay_max = cfg.replay_max_bytes;
 	conn_now_ms = engine_now_ms;
-	if (cfg.stats &&
-	    stats_writer_open(cfg.stats_dir[0] != '\0' ? cfg.stats_dir : NULL, program) != 0)
-		log_warn("cannot create the statistics segment in %s: %s; no statistics",
-			 cfg.stats_dir[0] != '\0' ? cfg.stats_dir : "/dev/shm", strerror(errno));
+	snprintf(stats_program, sizeof(stats_program), "%s", program != NULL ? program : "?");
 	__atomic_store_n(&active, true, __ATOMIC_RELEASE);
 	log_info("active: %u idle per destination, %u in all, idle timeout %u ms",
 		 cfg.max_idle_per_dest, cfg.max_idle, cfg.idle_timeout_ms);
@@ -137,7 +141,20 @@ void engine_start(config_getenv_fn getenv_fn, const char *program)
 void engine_stop(void)
 {
 	if (engine_active())
-		stats_writer_close();
+		stats_writer_close(cfg.stats_keep);
+}
+
+static void stats_open_once(void)
+{
+	if (__atomic_load_n(&stats_tried, __ATOMIC_ACQUIRE) || !cfg.stats)
+		return;
+	pthread_mutex_lock(&stats_open_lock);
+	if (!stats_tried &&
+	    stats_writer_open(cfg.stats_dir[0] != '\0' ? cfg.stats_dir : NULL, stats_program) != 0)
+		log_warn("cannot create the statistics segment in %s: %s; no statistics",
+			 cfg.stats_dir[0] != '\0' ? cfg.stats_dir : "/dev/shm", strerror(errno));
+	__atomic_store_n(&stats_tried, true, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&stats_open_lock);
 }
 
 static void forget_fd(int fd)
@@ -220,6 +237,7 @@ static void become_managed(struct conn *c, const struct dest_key *key, bool reus
 	c->stats = stats_writer_dest(key);
 	pthread_mutex_unlock(&c->lock);
 	stats_count(c->stats, reused ? SP_CONNS_REUSED : SP_CONNS_OPENED, 1);
+	stats_count(c->stats, SP_IN_USE_NOW, 1);
 }
 
 int engine_connect(int fd, const struct sockaddr *addr, socklen_t len)
@@ -228,6 +246,7 @@ int engine_connect(int fd, const struct sockaddr *addr, socklen_t len)
 	struct dest_key key;
 	int rc, status_flags, saved_errno = errno;
 	struct pool_socket idle;
+	uint64_t started_us;
 
 	if (c == NULL || c->state != CONN_CANDIDATE)
 		return sys.connect(fd, addr, len);
@@ -238,9 +257,12 @@ int engine_connect(int fd, const struct sockaddr *addr, socklen_t len)
 		errno = saved_errno;
 		return sys.connect(fd, addr, len);
 	}
+	stats_open_once();
 	if (pool_checkout(&pool, &key, &idle) >= 0 &&
 	    (status_flags = adopt_idle_socket(c, fd, &idle)) >= 0) {
 		become_managed(c, &key, true);
+		stats_observe(c->stats, SP_HIST_IDLE_AGE,
+			      (engine_now_ms() - idle.idle_since_ms) * 1000u);
 		if (log_enabled(LOG_LEVEL_DEBUG)) {
 			char text[DEST_KEY_TEXT_MAX];
 
@@ -257,10 +279,14 @@ int engine_connect(int fd, const struct sockaddr *addr, socklen_t len)
 		errno = saved_errno;
 		return 0;
 	}
+	started_us = clock_monotonic_us();
 	rc = sys.connect(fd, addr, len);
 	if (rc == 0 || errno == EINPROGRESS) {
 		saved_errno = errno;
 		become_managed(c, &key, false);
+		if (rc == 0)
+			stats_observe(c->stats, SP_HIST_CONNECT_TIME,
+				      clock_monotonic_us() - started_us);
 		errno = saved_errno;
 		return rc;
 	}
@@ -275,6 +301,8 @@ int engine_connect(int fd, const struct sockaddr *addr, socklen_t len)
 		pthread_mutex_unlock(&c->lock);
 		if (rc == 0) {
 			become_managed(c, &key, false);
+			stats_observe(c->stats, SP_HIST_CONNECT_TIME,
+				      clock_monotonic_us() - started_us);
 			errno = saved_errno;
 			return 0;
 		}
@@ -389,4 +417,8 @@ void engine_after_fork_child(void)
 			conn_adopt_after_fork(c);
 	}
 	stats_writer_forget();
+	/* The child makes its own segment when it first manages a
+	 * connection of its own. */
+	pthread_mutex_init(&stats_open_lock, NULL);
+	stats_tried = false;
 }

@@ -23,7 +23,7 @@
 #include <stdint.h>
 
 #define SP_STATS_MAGIC 0x3154534c4f4f5053ULL	/* "SPOOLST1" little-endian */
-#define SP_STATS_VERSION 2u
+#define SP_STATS_VERSION 3u
 #define SP_STATS_MAX_DESTS 64u
 #define SP_STATS_PROGRAM_MAX 64u
 #define SP_STATS_FILE_PREFIX "sockpool."
@@ -41,7 +41,8 @@
 	X(REPLAYS_EOF, "replays_eof", "requests sent again after the server closed") \
 	X(FRESH_FOR_UNSAFE, "fresh_for_unsafe", "non-idempotent requests moved to a new connection") \
 	X(BUDGET_REFUSALS, "budget_refusals", "retries refused by the retry budget") \
-	X(ERRORS_PASSED, "errors_passed", "errors handed to the program")
+	X(ERRORS_PASSED, "errors_passed", "errors handed to the program") \
+	X(IN_USE_NOW, "in_use_now", "managed connections open now")
 
 enum sp_counter {
 #define SP_COUNTER_ENUM(id, name, help) SP_##id,
@@ -50,8 +51,25 @@ enum sp_counter {
 	SP_COUNTER_COUNT
 };
 
+/* Latency histograms kept beside the counters, in microseconds: bucket i
+ * counts values v with 2^i <= v < 2^(i+1) (bucket 0 also counts 0), the
+ * last bucket everything beyond. */
+#define SP_HIST_BUCKETS 32u
+#define SP_HIST_LIST(X)							\
+	X(CONNECT_TIME, "connect_us", "time to connect a new connection") \
+	X(REQUEST_TIME, "request_us", "first request byte sent to response complete") \
+	X(IDLE_AGE, "idle_age_us", "how long a reused connection had been idle")
+
+enum sp_hist {
+#define SP_HIST_ENUM(id, name, help) SP_HIST_##id,
+	SP_HIST_LIST(SP_HIST_ENUM)
+#undef SP_HIST_ENUM
+	SP_HIST_COUNT
+};
+
 struct sp_stats_counters {
 	uint64_t c[SP_COUNTER_COUNT];
+	uint64_t h[SP_HIST_COUNT][SP_HIST_BUCKETS];
 };
 
 struct sp_stats_dest {

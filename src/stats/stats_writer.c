@@ -109,9 +109,9 @@ void stats_writer_forget(void)
 
 /* At exit other threads may still be counting: the file goes, the mapping
  * stays until the process is gone, so no thread can touch unmapped memory. */
-void stats_writer_close(void)
+void stats_writer_close(bool keep)
 {
-	if (__atomic_exchange_n(&segment, NULL, __ATOMIC_ACQ_REL) != NULL)
+	if (__atomic_exchange_n(&segment, NULL, __ATOMIC_ACQ_REL) != NULL && !keep)
 		unlink(segment_path);
 }
 
@@ -166,6 +166,32 @@ struct sp_stats_dest *stats_writer_dest(const struct dest_key *key)
 	return r;
 }
 
+/* Whether d is a record of the segment h maps (see stats_count). */
+static bool record_in_segment(struct sp_stats_header *h, struct sp_stats_dest *d)
+{
+	return d != NULL && (void *)d >= (void *)records(h) &&
+	       (void *)(d + 1) <= (void *)((char *)h + segment_size);
+}
+
+unsigned stats_bucket_of(uint64_t value_us)
+{
+	unsigned b = value_us > 1 ? 63u - (unsigned)__builtin_clzll(value_us) : 0;
+
+	return b < SP_HIST_BUCKETS ? b : SP_HIST_BUCKETS - 1;
+}
+
+void stats_observe(struct sp_stats_dest *d, enum sp_hist hist, uint64_t value_us)
+{
+	struct sp_stats_header *h = __atomic_load_n(&segment, __ATOMIC_RELAXED);
+	unsigned b = stats_bucket_of(value_us);
+
+	if (h == NULL)
+		return;
+	if (record_in_segment(h, d))
+		__atomic_fetch_add(&d->counters.h[hist][b], 1, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&h->global.h[hist][b], 1, __ATOMIC_RELAXED);
+}
+
 void stats_count(struct sp_stats_dest *d, enum sp_counter c, int64_t delta)
 {
 	struct sp_stats_header *h = __atomic_load_n(&segment, __ATOMIC_RELAXED);
@@ -175,8 +201,7 @@ void stats_count(struct sp_stats_dest *d, enum sp_counter c, int64_t delta)
 	/* A record pointer from before a fork's stats_writer_forget() points
 	 * into a mapping this process no longer has: only count into records
 	 * of the current segment. */
-	if (d != NULL && (void *)d >= (void *)records(h) &&
-	    (void *)(d + 1) <= (void *)((char *)h + segment_size))
+	if (record_in_segment(h, d))
 		__atomic_fetch_add(&d->counters.c[c], (uint64_t)delta, __ATOMIC_RELAXED);
 	__atomic_fetch_add(&h->global.c[c], (uint64_t)delta, __ATOMIC_RELAXED);
 }

@@ -7,6 +7,7 @@
 #ifndef SOCKPOOL_STATS_WRITER_H
 #define SOCKPOOL_STATS_WRITER_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "../core/dest.h"
@@ -15,8 +16,9 @@
 /* Creates this process's segment in dir (NULL: /dev/shm).  0 or -1. */
 int stats_writer_open(const char *dir, const char *program);
 
-/* Unmaps and removes the segment (at exit, or in a forked child). */
-void stats_writer_close(void);
+/* At exit: removes the segment's file, unless keep (SOCKPOOL_STATS_KEEP,
+ * for `sockpool --summary`), and stops counting into it. */
+void stats_writer_close(bool keep);
 
 /* Forgets the inherited mapping without touching the file: for a child
  * after fork, which must not write into its parent's segment. */
@@ -29,5 +31,12 @@ struct sp_stats_dest *stats_writer_dest(const struct dest_key *key);
 /* Adds delta (may be negative, for gauges) to counter c of record d (may
  * be NULL) and of the process-wide counters. */
 void stats_count(struct sp_stats_dest *d, enum sp_counter c, int64_t delta);
+
+/* Adds one observation of value_us microseconds to histogram h of record
+ * d (may be NULL) and of the process. */
+void stats_observe(struct sp_stats_dest *d, enum sp_hist h, uint64_t value_us);
+
+/* The bucket value_us falls in (see stats_layout.h). */
+unsigned stats_bucket_of(uint64_t value_us);
 
 #endif

@@ -73,7 +73,7 @@ static int remove_dir(void **state)
 	DIR *d;
 
 	(void)state;
-	stats_writer_close();
+	stats_writer_close(false);
 	d = opendir(dir);
 	assert_non_null(d);
 	while ((de = readdir(d)) != NULL) {
@@ -134,7 +134,7 @@ static unsigned char *valid_image(void)
 	assert_int_equal(stats_writer_open(dir, "client"), 0);
 	stats_count(stats_writer_dest(&key), SP_REQUESTS, 3);
 	read_file(own_segment_path(), image, SEGMENT_SIZE);
-	stats_writer_close();
+	stats_writer_close(false);
 	return image;
 }
 
@@ -275,11 +275,11 @@ static void test_writer_calls_after_close_do_nothing(void **state)
 	assert_int_equal(stats_writer_open(dir, "p"), 0);
 	r = stats_writer_dest(&key);
 	assert_non_null(r);
-	stats_writer_close();
+	stats_writer_close(false);
 	stats_count(r, SP_REQUESTS, 1);		/* a stale record pointer */
 	stats_count(NULL, SP_REQUESTS, 1);
 	assert_null(stats_writer_dest(&key));
-	stats_writer_close();			/* twice is harmless */
+	stats_writer_close(false);			/* twice is harmless */
 }
 
 static void test_close_removes_the_segment(void **state)
@@ -290,7 +290,7 @@ static void test_close_removes_the_segment(void **state)
 	assert_int_equal(stats_writer_open(dir, "p"), 0);
 	snprintf(path, sizeof(path), "%s", own_segment_path());
 	assert_int_equal(access(path, F_OK), 0);
-	stats_writer_close();
+	stats_writer_close(false);
 	assert_int_equal(access(path, F_OK), -1);
 	assert_int_equal(errno, ENOENT);
 }
@@ -306,7 +306,7 @@ static void test_forget_leaves_the_segment_and_stops_counting(void **state)
 	stats_count(r, SP_REQUESTS, 1);
 	stats_writer_forget();			/* what a forked child does */
 	stats_count(r, SP_REQUESTS, 1);
-	stats_writer_close();			/* nothing left to remove */
+	stats_writer_close(false);			/* nothing left to remove */
 	assert_int_equal(stats_read_segment(own_segment_path(), &snap, err, sizeof(err)), 0);
 	assert_int_equal(snap.dests[0].counters.c[SP_REQUESTS], 1);
 	assert_int_equal(snap.totals.c[SP_REQUESTS], 1);
