@@ -171,6 +171,18 @@ void engine_fd_reused(int fd)
 		forget_fd(fd);
 }
 
+void engine_fds_closed(unsigned int first, unsigned int last)
+{
+	unsigned int high = (unsigned int)__atomic_load_n(&fd_high_water, __ATOMIC_RELAXED);
+
+	if (!engine_active())
+		return;
+	for (unsigned int fd = first; fd <= last && fd <= high; fd++)
+		if (fdtab_get((int)fd) != NULL)
+			forget_fd((int)fd);
+	pool_forget_fds(&pool, first, last);
+}
+
 void engine_socket_created(int fd, int domain, int type, int protocol)
 {
 	struct conn *c;

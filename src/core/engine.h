@@ -38,6 +38,10 @@ int engine_close(int fd);
  * whatever the table held for that number is stale. */
 void engine_fd_reused(int fd);
 
+/* Every fd from first to last (inclusive) was closed at once
+ * (close_range, closefrom): program sockets and pooled ones. */
+void engine_fds_closed(unsigned int first, unsigned int last);
+
 /* The program bound fd to a local address (the call succeeded). */
 void engine_socket_bound(int fd);
 

@@ -307,6 +307,24 @@ bool pool_take_retry(struct pool *p, const struct dest_key *key, unsigned percen
 	return allowed;
 }
 
+void pool_forget_fds(struct pool *p, unsigned int first, unsigned int last)
+{
+	struct pool_dest *d, *tmp;
+
+	pthread_mutex_lock(&p->lock);
+	HASH_ITER(hh, p->dests, d, tmp) {
+		for (unsigned i = 0; i < d->count;) {
+			unsigned int fd = (unsigned int)d->idle[i].s.fd;
+
+			if (fd >= first && fd <= last)
+				(void)dest_take(p, d, i);
+			else
+				i++;
+		}
+	}
+	pthread_mutex_unlock(&p->lock);
+}
+
 unsigned pool_idle_count(struct pool *p, const struct dest_key *key)
 {
 	struct pool_dest *d;

@@ -110,6 +110,10 @@ void pool_note_requests(struct pool *p, const struct dest_key *key, uint32_t n);
 /* Takes one retry from key's budget; false when it is spent. */
 bool pool_take_retry(struct pool *p, const struct dest_key *key, unsigned percent);
 
+/* The idle fds from first to last were closed behind the pool's back
+ * (close_range): it forgets them without closing anything. */
+void pool_forget_fds(struct pool *p, unsigned int first, unsigned int last);
+
 /* Idle sockets kept for key. */
 unsigned pool_idle_count(struct pool *p, const struct dest_key *key);
 

@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -234,6 +235,18 @@ static bool send_kept_bytes(const struct conn *c, int fd)
 	return true;
 }
 
+/* Whether fd still holds c's socket.  glibc may close an fd without our
+ * close() (fclose of an fdopen'ed socket) and reuse its number: such an fd
+ * must never be replaced by a new connection. */
+static bool fd_still_holds(const struct conn *c, int fd)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) != 0 || !S_ISSOCK(st.st_mode))
+		return false;
+	return c->inode == 0 || (st.st_dev == c->dev && st.st_ino == c->inode);
+}
+
 /* Replaces the failed connection under call->fd with a new one that has
  * the exchange's bytes sent again.  true when the call may be made again. */
 static bool replay_exchange(struct conn *c, const struct io_call *call, enum failure why)
@@ -275,7 +288,7 @@ static bool recover(struct conn_ref ref, const struct io_call *call, enum failur
 
 	if (!conn_ref_lock(ref))
 		return false;
-	if (exchange_recoverable(c, call) && call_may_block(call))
+	if (exchange_recoverable(c, call) && call_may_block(call) && fd_still_holds(c, call->fd))
 		again = replay_exchange(c, call, why);
 	/* End of file once the response began is how some responses end. */
 	if (!again && c->state == CONN_MANAGED && c->http.protocol == HTTP1_HTTP &&

@@ -171,7 +171,7 @@ static int is_in_this_library(void *p)
 	       dladdr(p, &found) != 0 && mine.dli_fbase == found.dli_fbase;
 }
 
-static void resolve(void **slot, const char *name)
+void real_resolve(void **slot, const char *name)
 {
 	void *p = dlsym(RTLD_NEXT, name);
 
@@ -179,7 +179,7 @@ static void resolve(void **slot, const char *name)
 		__atomic_store_n(slot, p, __ATOMIC_RELAXED);
 }
 
-#define RESOLVE(name) resolve((void **)&sys.name, #name)
+#define RESOLVE(name) real_resolve((void **)&sys.name, #name)
 
 void real_resolve_all(void)
 {

@@ -13,4 +13,11 @@
 /* Replaces the raw system calls in `sys` with libc's (see real.c). */
 void real_resolve_all(void);
 
+/* Points *slot at the next definition of name after this library, unless
+ * there is none or it is our own (see real.c). */
+void real_resolve(void **slot, const char *name);
+
+/* The same for the calls of hooks_newfd.c. */
+void newfd_resolve_all(void);
+
 #endif
