@@ -5,6 +5,9 @@
 #   make demo       the naive client against nginx, without and with sockpool
 #   make bench      benchmarks (not part of check)
 #   make check SANITIZE=1   the same tests with ASan+UBSan in shim and tests
+#   make fuzz       the libFuzzer targets (tests/fuzz/) for FUZZ_SECONDS each
+#                   [15], in parallel; part of check.  Longer on demand:
+#                   make fuzz FUZZ_SECONDS=600
 #
 # Missing Debian packages are installed by scripts/deps.sh (see there).
 
@@ -19,11 +22,16 @@ WARN      := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-protot
 BASEFLAGS := -std=gnu11 -D_GNU_SOURCE -fPIC $(WARN) -DSOCKPOOL_VERSION='"$(VERSION)"'
 HTTP_PARSER_A ?= $(firstword $(wildcard /usr/lib/*/libhttp_parser.a /usr/lib/libhttp_parser.a))
 
+# A sanitized shim needs its sanitizer's runtime loaded before it in
+# programs that were not built with one: the launcher of such a build puts
+# it first in LD_PRELOAD (SAN_RUNTIME, below).
 ifeq ($(SANITIZE),1)
 SANFLAGS  := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+SAN_RUNTIME := $(shell $(CC) -print-file-name=libasan.so)
 endif
 ifeq ($(SANITIZE),thread)
 SANFLAGS  := -fsanitize=thread
+SAN_RUNTIME := $(shell $(CC) -print-file-name=libtsan.so)
 endif
 ALLCFLAGS := $(BASEFLAGS) $(CFLAGS) $(SANFLAGS)
 
@@ -35,6 +43,8 @@ CORE_OBJ  := $(CORE_SRC:%.c=$(BUILD)/obj/%.o)
 SHIM_OBJ  := $(SHIM_SRC:%.c=$(BUILD)/obj/%.o)
 WRITER_OBJ:= $(WRITER_SRC:%.c=$(BUILD)/obj/%.o)
 READER_OBJ:= $(READER_SRC:%.c=$(BUILD)/obj/%.o)
+STAT_SRC  := $(wildcard src/cli/*.c)
+STAT_OBJ  := $(STAT_SRC:%.c=$(BUILD)/obj/%.o)
 
 EXAMPLES  := $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c))
 BENCHES   := $(patsubst bench/%.c,$(BUILD)/bench/%,$(wildcard bench/*.c))
@@ -43,7 +53,8 @@ TEST_CLIENTS := $(patsubst tests/integration/clients/%.c,$(BUILD)/clients/%,$(wi
 
 DEPS_STAMP := $(BUILD)/.deps-ok
 
-.PHONY: all check unit unit-sanitize unit-tsan integration demo bench install clean deps
+.PHONY: all check unit unit-sanitize unit-tsan integration integration-sanitize \
+	integration-tsan fuzz demo bench install clean deps
 all: $(BUILD)/libsockpool.so $(BUILD)/sockpool $(BUILD)/sockpool-stat $(EXAMPLES) $(BENCHES)
 
 deps: $(DEPS_STAMP)
@@ -62,9 +73,15 @@ $(BUILD)/libsockpool.so: $(SHIM_OBJ) $(CORE_OBJ) $(WRITER_OBJ) src/shim/exports.
 
 $(BUILD)/sockpool: src/cli/sockpool.in Makefile
 	@mkdir -p $(@D)
-	sed 's/@VERSION@/$(VERSION)/g' $< > $@ && chmod 755 $@
+	sed -e 's/@VERSION@/$(VERSION)/g' \
+		$(if $(SAN_RUNTIME),-e 's|^preload=$$(preload_with "$$lib")$$|&; preload="$(SAN_RUNTIME):$$preload"|') \
+		$< > $@ && chmod 755 $@
+	$(if $(SAN_RUNTIME),@grep -q '$(SAN_RUNTIME)' $@ || { echo "$@: cannot add $(SAN_RUNTIME)"; exit 1; })
+	$(if $(SAN_RUNTIME),@echo '$(SAN_RUNTIME)' > $(@D)/preload-first)
 
-$(BUILD)/sockpool-stat: src/cli/sockpool_stat.c $(READER_OBJ) $(BUILD)/obj/src/core/dest.o
+# sockpool-stat: src/cli/*.c (its modes and outputs), the segment reader,
+# and dest.c for formatting addresses.
+$(BUILD)/sockpool-stat: $(STAT_OBJ) $(READER_OBJ) $(BUILD)/obj/src/core/dest.o
 	$(CC) $(ALLCFLAGS) -o $@ $^
 
 $(BUILD)/examples/%: examples/%.c $(DEPS_STAMP)
@@ -101,7 +118,67 @@ unit-tsan:
 	@$(MAKE) --no-print-directory BUILD=$(BUILD)/tsan SANITIZE=thread $(BUILD)/tsan/tests/test_threads
 	$(BUILD)/tsan/tests/test_threads
 
-check: all unit unit-sanitize unit-tsan integration
+# The integration tests again with the shim (and our programs) built with
+# ASan+UBSan.  Left out: test_launcher checks LD_PRELOAD word for word,
+# which the sanitizer runtime changes; curl hangs with the ASan runtime
+# preloaded even without sockpool, which rules out the tests that run it
+# (passthrough_protocols, soak).
+SAN_ENV := ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+integration-sanitize:
+	@$(MAKE) --no-print-directory BUILD=$(BUILD)/sanitize SANITIZE=1 all \
+		$(TEST_CLIENTS:$(BUILD)/%=$(BUILD)/sanitize/%)
+	@$(SAN_ENV) EXCLUDE="launcher soak passthrough_protocols" BUILD=$(abspath $(BUILD))/sanitize tests/integration/run.sh
+
+# The threaded integration tests with the shim built with ThreadSanitizer.
+TSAN_TESTS := pool_naive_client retry_resets robust_threads_signals
+integration-tsan:
+	@$(MAKE) --no-print-directory BUILD=$(BUILD)/tsan SANITIZE=thread all \
+		$(TEST_CLIENTS:$(BUILD)/%=$(BUILD)/tsan/%)
+	@TSAN_OPTIONS=halt_on_error=1 BUILD=$(abspath $(BUILD))/tsan \
+		tests/integration/run.sh $(TSAN_TESTS)
+
+# libFuzzer targets, built with clang (the top of each tests/fuzz/fuzz_*.c
+# says what it checks).  Each runs FUZZ_SECONDS from a corpus seeded by
+# make_seeds (a valid segment, truncations, damaged headers; sample
+# /proc/net/tcp text), kept in $(FUZZ_DIR)/corpus so that later runs go
+# on from what earlier ones found.  A crash leaves its input in
+# $(FUZZ_DIR)/artifacts and fails the target.
+FUZZ_SECONDS ?= 15
+FUZZ_CC   ?= clang
+FUZZ_DIR  := $(BUILD)/fuzz
+FUZZFLAGS := -std=gnu11 -D_GNU_SOURCE $(WARN) -g -O1 -fno-omit-frame-pointer \
+	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+	-DSOCKPOOL_VERSION='"$(VERSION)"'
+# The reader and the outputs it feeds, without main() and the modes.
+FUZZ_LIB_SRC := src/stats/stats_reader.c src/core/dest.c \
+	$(filter-out src/cli/sockpool_stat.c src/cli/stat_live.c src/cli/stat_gc.c \
+		src/cli/stat_summary.c,$(STAT_SRC))
+FUZZ_TARGETS := $(FUZZ_DIR)/fuzz_segment $(FUZZ_DIR)/fuzz_tcp_states
+
+$(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIB_SRC) $(wildcard src/cli/*.h src/stats/*.h) $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZFLAGS) -o $@ $< $(FUZZ_LIB_SRC)
+
+$(FUZZ_DIR)/make_seeds: tests/fuzz/make_seeds.c src/stats/stats_layout.h $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(ALLCFLAGS) -o $@ $<
+
+fuzz: $(FUZZ_TARGETS) $(FUZZ_DIR)/make_seeds
+	@rm -rf $(FUZZ_DIR)/seeds && $(FUZZ_DIR)/make_seeds $(FUZZ_DIR)/seeds
+	@mkdir -p $(FUZZ_DIR)/artifacts
+	@set -e; pids=; for t in $(notdir $(FUZZ_TARGETS)); do \
+		mkdir -p $(FUZZ_DIR)/corpus/$$t; \
+		$(FUZZ_DIR)/$$t -max_total_time=$(FUZZ_SECONDS) -timeout=10 \
+			-artifact_prefix=$(FUZZ_DIR)/artifacts/$$t- \
+			$(FUZZ_DIR)/corpus/$$t $(FUZZ_DIR)/seeds/$$t \
+			> $(FUZZ_DIR)/$$t.log 2>&1 & pids="$$pids $$!"; \
+	done; failed=0; set -- $(notdir $(FUZZ_TARGETS)); for p in $$pids; do \
+		if wait $$p; then echo "== $$1: $$(grep -m1 '^Done' $(FUZZ_DIR)/$$1.log)"; \
+		else echo "== $$1 FAILED:"; tail -n 40 $(FUZZ_DIR)/$$1.log; failed=1; fi; \
+		shift; \
+	done; exit $$failed
+
+check: all unit unit-sanitize unit-tsan integration integration-sanitize integration-tsan fuzz
 
 demo: all
 	@BUILD=$(abspath $(BUILD)) scripts/demo.sh

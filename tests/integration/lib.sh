@@ -69,6 +69,12 @@ LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 : "${BUILD:=$(cd "$LIB_DIR/../.." && pwd)/build}"
 BUILD=$(cd "$BUILD" 2>/dev/null && pwd || echo "$BUILD")
 export BUILD
+# What to put in LD_PRELOAD to load the shim without the launcher: in a
+# sanitizer build its runtime must come first (the Makefile notes it).
+SHIM_PRELOAD=$BUILD/libsockpool.so
+if [ -f "$BUILD/preload-first" ]; then
+	SHIM_PRELOAD="$(cat "$BUILD/preload-first"):$SHIM_PRELOAD"
+fi
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/sockpool-test.XXXXXX")
 export WORK
 

@@ -2,9 +2,10 @@
 # run.sh: runs the integration tests, tests/integration/test_*.sh, in name
 # order, each in its own process under a time limit, and reports.
 #
-#   tests/integration/run.sh [FILTER]
+#   tests/integration/run.sh [FILTER...]
 #
-# FILTER runs only the tests whose file name contains it.  BUILD (the
+# FILTERs run only the tests whose file name contains one of them; EXCLUDE
+# (words) leaves out those whose name contains one of its words.  BUILD (the
 # absolute build directory; `make integration` sets it) defaults to
 # build/ of this checkout.  TEST_TIMEOUT (seconds, default 300) bounds each
 # test; VERBOSE=1 shows the output of passing tests too.  A test that
@@ -19,7 +20,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 BUILD=${BUILD:-$(cd "$here/../.." && pwd)/build}
 BUILD=$(cd "$BUILD" && pwd)
 export BUILD
-filter=${1:-}
+filters=("$@")
+read -r -a excludes <<< "${EXCLUDE:-}"
 limit=${TEST_TIMEOUT:-300}
 
 logdir=$(mktemp -d "${TMPDIR:-/tmp}/sockpool-run.XXXXXX")
@@ -32,7 +34,10 @@ failed_names=()
 mapfile -t tests < <(cd "$here" && LC_ALL=C ls test_*.sh 2>/dev/null)
 for test in "${tests[@]}"; do
 	name=${test%.sh}
-	[[ $name == *"$filter"* ]] || continue
+	chosen=$(( ${#filters[@]} == 0 ))
+	for f in "${filters[@]}"; do [[ $name == *"$f"* ]] && chosen=1; done
+	for x in "${excludes[@]}"; do [[ $name == *"$x"* ]] && chosen=0; done
+	[ "$chosen" -eq 1 ] || continue
 	log=$logdir/$name.log
 	start=$(date +%s%N)
 	set +e
@@ -62,7 +67,7 @@ for test in "${tests[@]}"; do
 done
 
 if [ $(( passed + failed + skipped )) -eq 0 ]; then
-	echo "no test matches '${filter}'" >&2
+	echo "no test matches '${filters[*]}'" >&2
 	echo "0 passed, 0 failed, 0 skipped"
 	exit 1
 fi

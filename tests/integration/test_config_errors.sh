@@ -11,7 +11,7 @@ check_passthrough() {	# description, then VAR=value...
 	local what=$1; shift
 	local before stderr_lines
 	before=$(nginx_accepts)
-	env "$@" LD_PRELOAD="$BUILD/libsockpool.so" "$client" -q -n 20 \
+	env "$@" LD_PRELOAD="$SHIM_PRELOAD" "$client" -q -n 20 \
 		-e "$DOCROOT/index.html" 127.0.0.1 "$NGINX_PORT" /index.html \
 		> "$WORK/out" 2> "$WORK/err" || fail "$what: the client failed: $(cat "$WORK/err")"
 	assert_eq "$what: connections for 20 requests (not pooled)" 20 $(( $(nginx_accepts) - before ))
@@ -33,7 +33,7 @@ assert_eq "kill switch: lines on stderr" 0 "$(wc -l < "$WORK/err")"
 
 # The exit status is the program's own, shim or no shim.
 set +e
-LD_PRELOAD="$BUILD/libsockpool.so" SOCKPOOL_MAX_IDLE=abc sh -c 'exit 3' 2>/dev/null
+LD_PRELOAD="$SHIM_PRELOAD" SOCKPOOL_MAX_IDLE=abc sh -c 'exit 3' 2>/dev/null
 status=$?
 set -e
 assert_eq "exit status under a bad setting" 3 "$status"
