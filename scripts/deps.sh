@@ -12,7 +12,7 @@
 # loopback ports and never use port 80.
 set -euo pipefail
 
-packages=(gcc make uthash-dev libcmocka-dev libhttp-parser-dev nginx-light
+packages=(gcc clang make uthash-dev libcmocka-dev libhttp-parser-dev nginx-light
 	curl python3 python3-requests apache2-utils openssl iproute2 procps)
 
 missing=()

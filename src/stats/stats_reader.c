@@ -11,7 +11,9 @@
  *                      constants and against the bytes actually read;
  *   copy_records()     only the claimed records, only those published.
  * The buffer is never indexed beyond what check_header() has proved to be
- * inside it, so a short or hostile file ends in an error message.
+ * inside it, so a short or hostile file ends in an error message.  The
+ * last two steps are stats_parse_segment(), which works on any buffer, so
+ * the fuzz target (tests/fuzz/fuzz_segment.c) drives exactly this code.
  *
  * Counters are copied by read() rather than by the relaxed atomic loads
  * stats_layout.h asks of readers: mapping the file instead would let a
@@ -192,42 +194,50 @@ static int copy_records(const unsigned char *table, const struct sp_stats_header
 	return 0;
 }
 
-int stats_read_segment(const char *path, struct stats_snapshot *out,
-		       char *err, size_t errlen)
+int stats_parse_segment(const void *image, size_t len, struct stats_snapshot *out,
+			char *err, size_t errlen)
 {
+	const unsigned char *buf = image;
 	struct sp_stats_header h;
-	unsigned char *buf = NULL;
-	size_t len = 0;
-	int saved;
 
 	memset(out, 0, sizeof(*out));
-	if (read_whole_file(path, &buf, &len, err, errlen) != 0)
-		return -1;
-	if (len < sizeof(h)) {
-		fail(err, errlen, EINVAL, "truncated: %zu bytes, the header needs %zu",
-		     len, sizeof(h));
-		goto fail;
-	}
+	if (len < sizeof(h))
+		return fail(err, errlen, EINVAL, "truncated: %zu bytes, the header needs %zu",
+			    len, sizeof(h));
 	memcpy(&h, buf, sizeof(h));
 	if (check_header(&h, len, err, errlen) != 0 ||
-	    copy_records(buf + sizeof(h), &h, out, err, errlen) != 0)
-		goto fail;
-	free(buf);
+	    copy_records(buf + sizeof(h), &h, out, err, errlen) != 0) {
+		int saved = errno;
 
+		memset(out, 0, sizeof(*out));
+		errno = saved;
+		return -1;
+	}
 	out->pid = h.pid;
 	out->start_time_ns = h.start_time_ns;
 	memcpy(out->program, h.program, sizeof(out->program));
 	out->max_dests = h.max_dests;
 	out->totals = h.global;
-	out->alive = stats_pid_alive(out->pid);
 	return 0;
+}
 
-fail:
+int stats_read_segment(const char *path, struct stats_snapshot *out,
+		       char *err, size_t errlen)
+{
+	unsigned char *buf = NULL;
+	size_t len = 0;
+	int rc, saved;
+
+	memset(out, 0, sizeof(*out));
+	if (read_whole_file(path, &buf, &len, err, errlen) != 0)
+		return -1;
+	rc = stats_parse_segment(buf, len, out, err, errlen);
 	saved = errno;
 	free(buf);
-	memset(out, 0, sizeof(*out));
 	errno = saved;
-	return -1;
+	if (rc == 0)
+		out->alive = stats_pid_alive(out->pid);
+	return rc;
 }
 
 /* A plain decimal number <= max at *s, without sign or leading zero (so
@@ -332,6 +342,63 @@ int stats_list_segments(const char *dir, pid_t **pids, size_t *count,
 	*pids = list;
 	*count = n;
 	return 0;
+}
+
+bool stats_counter_is_gauge(enum sp_counter c)
+{
+	return c == SP_IDLE_NOW || c == SP_IN_USE_NOW;
+}
+
+uint64_t stats_add_saturated(uint64_t a, uint64_t b)
+{
+	return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+}
+
+uint64_t stats_hist_total(const uint64_t h[SP_HIST_BUCKETS])
+{
+	uint64_t n = 0;
+
+	for (unsigned b = 0; b < SP_HIST_BUCKETS; b++)
+		n = stats_add_saturated(n, h[b]);
+	return n;
+}
+
+uint64_t stats_bucket_upper_us(unsigned b)
+{
+	return b + 1 < SP_HIST_BUCKETS ? (uint64_t)2 << b : UINT64_MAX;
+}
+
+/*
+ * The rank of the q-quantile among n observations is ceil(q * n), at
+ * least 1: the observation at least a fraction q of all are at or below.
+ * Its bucket is the first whose cumulative count reaches that rank.
+ * Counters come from an untrusted file, so the cumulative sum saturates
+ * instead of wrapping, and the double is clamped before it is converted
+ * (converting one beyond the range of uint64_t is undefined).  The
+ * rounding up is done by hand: no libm for one ceil().
+ */
+int stats_hist_quantile_bucket(const uint64_t h[SP_HIST_BUCKETS], double q)
+{
+	uint64_t n = stats_hist_total(h), rank, seen = 0;
+	double r;
+
+	if (n == 0 || !(q > 0.0))
+		return -1;
+	r = q * (double)n;
+	rank = n;
+	if (r < (double)n) {
+		rank = (uint64_t)r;
+		if ((double)rank < r)
+			rank++;
+		if (rank == 0)
+			rank = 1;
+	}
+	for (unsigned b = 0; b < SP_HIST_BUCKETS; b++) {
+		seen = stats_add_saturated(seen, h[b]);
+		if (seen >= rank)
+			return (int)b;
+	}
+	return (int)SP_HIST_BUCKETS - 1;	/* not reached: seen ends at n */
 }
 
 bool stats_pid_alive(pid_t pid)

@@ -554,6 +554,159 @@ static void test_segment_of_dead_process_is_read_as_dead(void **state)
 	free(image);
 }
 
+
+/* ---- v3: gauges, histograms, in-memory validation ---- */
+
+static void test_histograms_and_in_use_gauge_are_read_back(void **state)
+{
+	struct dest_key key = v4_key(8080);
+	struct sp_stats_dest *r;
+
+	(void)state;
+	assert_int_equal(stats_writer_open(dir, "p"), 0);
+	r = stats_writer_dest(&key);
+	stats_observe(r, SP_HIST_REQUEST_TIME, 0);	/* bucket 0 */
+	stats_observe(r, SP_HIST_REQUEST_TIME, 1);	/* bucket 0 */
+	stats_observe(r, SP_HIST_REQUEST_TIME, 1000);	/* 512..1023: bucket 9 */
+	stats_observe(r, SP_HIST_CONNECT_TIME, UINT64_MAX);	/* the open last bucket */
+	stats_observe(NULL, SP_HIST_IDLE_AGE, 5);	/* the process only */
+	stats_count(r, SP_IN_USE_NOW, 1);
+	stats_count(r, SP_IN_USE_NOW, -1);
+	stats_count(r, SP_IN_USE_NOW, -1);	/* a decrement without its increment */
+
+	assert_int_equal(stats_read_segment(own_segment_path(), &snap, err, sizeof(err)), 0);
+	assert_int_equal(snap.dests[0].counters.h[SP_HIST_REQUEST_TIME][0], 2);
+	assert_int_equal(snap.dests[0].counters.h[SP_HIST_REQUEST_TIME][9], 1);
+	assert_int_equal(snap.dests[0].counters.h[SP_HIST_CONNECT_TIME][SP_HIST_BUCKETS - 1], 1);
+	assert_int_equal(snap.dests[0].counters.h[SP_HIST_IDLE_AGE][2], 0);
+	assert_int_equal(snap.totals.h[SP_HIST_IDLE_AGE][2], 1);
+	assert_int_equal(stats_hist_total(snap.totals.h[SP_HIST_REQUEST_TIME]), 3);
+	/* A gauge is read as signed: -1, not 2^64 - 1. */
+	assert_true(stats_counter_is_gauge(SP_IN_USE_NOW));
+	assert_true(stats_counter_is_gauge(SP_IDLE_NOW));
+	assert_false(stats_counter_is_gauge(SP_REQUESTS));
+	assert_int_equal((int64_t)snap.dests[0].counters.c[SP_IN_USE_NOW], -1);
+}
+
+static void test_parse_of_an_image_equals_read_of_its_file(void **state)
+{
+	unsigned char *image = valid_image();
+	struct stats_snapshot *copy = malloc(sizeof(*copy));
+
+	(void)state;
+	assert_non_null(copy);
+	assert_int_equal(stats_parse_segment(image, SEGMENT_SIZE, copy, err, sizeof(err)), 0);
+	assert_false(copy->alive);	/* no I/O, so no look at the pid */
+	write_file(in_dir("seg"), image, SEGMENT_SIZE);
+	assert_int_equal(stats_read_segment(in_dir("seg"), &snap, err, sizeof(err)), 0);
+	assert_true(snap.alive);
+	copy->alive = true;
+	assert_memory_equal(copy, &snap, sizeof(snap));
+	free(copy);
+	free(image);
+}
+
+static void test_every_truncation_of_an_image_is_refused(void **state)
+{
+	unsigned char *image = valid_image();
+
+	(void)state;
+	/* In memory, each cut is its own exact-size buffer, so that the
+	 * sanitizer build catches a read one byte past it. */
+	for (size_t len = 0; len < SEGMENT_SIZE; len++) {
+		unsigned char *cut = malloc(len > 0 ? len : 1);
+
+		memcpy(cut, image, len);
+		err[0] = '\0';
+		assert_int_equal(stats_parse_segment(cut, len, &snap, err, sizeof(err)), -1);
+		assert_int_equal(errno, EINVAL);
+		if (strstr(err, "truncated") == NULL)
+			fail_msg("length %zu: \"%s\"", len, err);
+		free(cut);
+	}
+	free(image);
+}
+
+static void test_previous_layout_version_is_refused(void **state)
+{
+	unsigned char *image = valid_image();
+
+	(void)state;
+	SET_HEADER(image, version, SP_STATS_VERSION - 1);
+	assert_refused(image, "layout version");
+	free(image);
+}
+
+/* Counters at their limit are a valid segment: the figures made from
+ * them saturate instead of wrapping. */
+static void test_counters_at_their_limit_are_read_and_saturate(void **state)
+{
+	unsigned char *image = valid_image();
+	struct sp_stats_counters all_ones;
+
+	(void)state;
+	memset(&all_ones, 0xff, sizeof(all_ones));
+	memcpy(image + offsetof(struct sp_stats_header, global), &all_ones, sizeof(all_ones));
+	assert_int_equal(stats_parse_segment(image, SEGMENT_SIZE, &snap, err, sizeof(err)), 0);
+	assert_true(stats_hist_total(snap.totals.h[SP_HIST_REQUEST_TIME]) == UINT64_MAX);
+	assert_int_equal(stats_hist_quantile_bucket(snap.totals.h[SP_HIST_REQUEST_TIME], 0.5), 0);
+	assert_int_equal(stats_hist_quantile_bucket(snap.totals.h[SP_HIST_REQUEST_TIME], 1.0), 0);
+	assert_true(stats_add_saturated(UINT64_MAX - 1, 2) == UINT64_MAX);
+	assert_true(stats_add_saturated(2, 3) == 5);
+	free(image);
+}
+
+static void test_bucket_upper_bounds_double_and_the_last_is_open(void **state)
+{
+	(void)state;
+	assert_true(stats_bucket_upper_us(0) == 2);
+	assert_true(stats_bucket_upper_us(1) == 4);
+	assert_true(stats_bucket_upper_us(9) == 1024);
+	assert_true(stats_bucket_upper_us(SP_HIST_BUCKETS - 2) == (uint64_t)1 << (SP_HIST_BUCKETS - 1));
+	assert_true(stats_bucket_upper_us(SP_HIST_BUCKETS - 1) == UINT64_MAX);
+	/* The writer's bucket of a value is below that bound, at or above
+	 * the one before. */
+	for (uint64_t v = 1; v < ((uint64_t)1 << 40); v = v * 3 + 1) {
+		unsigned b = stats_bucket_of(v);
+
+		assert_true(v < stats_bucket_upper_us(b));
+		if (b > 0)
+			assert_true(v >= stats_bucket_upper_us(b - 1));
+	}
+}
+
+static void test_quantile_is_the_bucket_reaching_its_rank(void **state)
+{
+	uint64_t h[SP_HIST_BUCKETS] = { 0 };
+
+	(void)state;
+	assert_int_equal(stats_hist_quantile_bucket(h, 0.5), -1);	/* empty */
+	h[3] = 1;
+	assert_int_equal(stats_hist_quantile_bucket(h, 0.5), 3);
+	assert_int_equal(stats_hist_quantile_bucket(h, 0.99), 3);
+	assert_int_equal(stats_hist_quantile_bucket(h, 0.0), -1);	/* not a quantile */
+	/* 100 values: 50 in bucket 2, 49 in bucket 5, 1 in bucket 20.  p50
+	 * is the 50th value (bucket 2), p51 the 51st, p99 the 99th, p100 the
+	 * largest. */
+	memset(h, 0, sizeof(h));
+	h[2] = 50;
+	h[5] = 49;
+	h[20] = 1;
+	assert_int_equal(stats_hist_quantile_bucket(h, 0.50), 2);
+	assert_int_equal(stats_hist_quantile_bucket(h, 0.51), 5);
+	assert_int_equal(stats_hist_quantile_bucket(h, 0.99), 5);
+	assert_int_equal(stats_hist_quantile_bucket(h, 0.991), 20);
+	assert_int_equal(stats_hist_quantile_bucket(h, 1.0), 20);
+	/* Rounding up: 3 values, p50 is the 2nd (ceil(1.5)). */
+	memset(h, 0, sizeof(h));
+	h[1] = 1;
+	h[7] = 2;
+	assert_int_equal(stats_hist_quantile_bucket(h, 0.5), 7);
+	h[1] = 2;
+	h[7] = 1;
+	assert_int_equal(stats_hist_quantile_bucket(h, 0.5), 1);
+}
+
 /* ---- finding segments ---- */
 
 static void test_segment_names_are_parsed_strictly(void **state)
@@ -674,6 +827,13 @@ int main(void)
 		STATS_TEST(test_directory_and_missing_file_are_refused),
 		STATS_TEST(test_huge_file_is_refused_unread),
 		STATS_TEST(test_segment_of_dead_process_is_read_as_dead),
+		STATS_TEST(test_histograms_and_in_use_gauge_are_read_back),
+		STATS_TEST(test_parse_of_an_image_equals_read_of_its_file),
+		STATS_TEST(test_every_truncation_of_an_image_is_refused),
+		STATS_TEST(test_previous_layout_version_is_refused),
+		STATS_TEST(test_counters_at_their_limit_are_read_and_saturate),
+		STATS_TEST(test_bucket_upper_bounds_double_and_the_last_is_open),
+		STATS_TEST(test_quantile_is_the_bucket_reaching_its_rank),
 		STATS_TEST(test_segment_names_are_parsed_strictly),
 		STATS_TEST(test_listing_finds_only_our_segments_in_pid_order),
 		STATS_TEST(test_listing_empty_or_missing_directory),

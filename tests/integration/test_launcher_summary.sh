@@ -1,0 +1,155 @@
+#!/usr/bin/env bash
+# `sockpool --summary`: after the command exits, one line on stderr that
+# adds up every process it started (here a client that forks a child
+# making requests of its own), and whose figures are nginx's: requests =
+# requests nginx served, connections opened = connections nginx accepted,
+# opened + reused = requests.  The private statistics directory is gone
+# afterwards; with --stats-dir only the segments of this run are counted
+# (and then removed).  The launcher still ends as the command did: its
+# exit status, and death by the same signal (one sent to the command, or
+# to the launcher, which passes INT, TERM and HUP on); stdin reaches the
+# command.  Without --summary the launcher still execs.
+source "$(dirname "$0")/lib.sh"
+
+sp=$BUILD/sockpool
+nginx_start
+
+# The client: N requests in the parent, M in a forked child, each on a
+# new connection as a naive client makes them.
+cat > "$WORK/forking_client.py" <<'PY'
+import http.client, os, sys
+port, parent_n, child_n = map(int, sys.argv[1:4])
+def fetch(n):
+    for i in range(n):
+        c = http.client.HTTPConnection("127.0.0.1", port)
+        c.request("GET", "/index.html"); c.getresponse().read(); c.close()
+fetch(parent_n // 2)
+pid = os.fork()
+if pid == 0:
+    fetch(child_n)
+    sys.exit(0)
+fetch(parent_n - parent_n // 2)
+_, status = os.waitpid(pid, 0)
+sys.exit(1 if status else 0)
+PY
+
+# summary_figures FILE: "requests opened reused retries errors processes"
+# from the summary line in FILE (fails unless there is exactly one).
+summary_figures() {
+	local n
+	n=$(grep -c '^sockpool: ' "$1" || true)
+	[ "$n" -eq 1 ] || fail "expected one summary line, got $n: $(cat "$1")"
+	sed -nE 's/^sockpool: ([0-9]+) requests?, ([0-9]+) connections? opened, ([0-9]+) reused( \([0-9.]+ %\))?, ([0-9]+) retr(y|ies), ([0-9]+) errors? passed on( \(([0-9]+) processes\))?.*$/\1 \2 \3 \5 \7 \9/p' "$1"
+}
+
+shm_dirs() { ls -d /dev/shm/sockpool-summary.* 2> /dev/null | sort || true; }
+shm_before=$(shm_dirs)
+
+# ---- figures against nginx ----------------------------------------------
+accepts0=$(nginx_accepts)
+requests0=$(nginx_requests)
+"$sp" --summary -- /usr/bin/python3 "$WORK/forking_client.py" "$NGINX_PORT" 300 200 \
+	> "$WORK/run1.out" 2> "$WORK/run1.err" || fail "the client failed: $(cat "$WORK/run1.err")"
+accepted=$(( $(nginx_accepts) - accepts0 ))
+served=$(( $(nginx_requests) - requests0 ))
+cat "$WORK/run1.err"
+read -r req opened reused retries errors procs <<< "$(summary_figures "$WORK/run1.err")"
+[ -n "$req" ] || fail "summary line not understood: $(cat "$WORK/run1.err")"
+assert_eq "requests nginx served" 500 "$served"
+assert_eq "summary: requests" "$served" "$req"
+assert_eq "summary: connections opened = nginx accepted" "$accepted" "$opened"
+assert_eq "summary: opened + reused = requests" "$req" "$(( opened + reused ))"
+assert_eq "summary: processes (the client and its child)" 2 "$procs"
+assert_eq "summary: errors passed on" 0 "$errors"
+assert_eq "summary: retries" 0 "$retries"
+assert_le "connections opened (one per process, give or take)" 4 "$opened"
+assert_eq "private statistics directories left" "$shm_before" "$(shm_dirs)"
+
+# ---- --stats-dir: only this run's segments, removed afterwards ---------
+statsdir=$WORK/stats
+mkdir "$statsdir"
+# An older run's segment left behind (its process gone, kept at exit) and
+# a live process started before this run: neither is counted or removed.
+SOCKPOOL_STATS_KEEP=1 "$sp" --stats-dir "$statsdir" -- /usr/bin/python3 -c '
+import http.client, os, sys
+c = http.client.HTTPConnection("127.0.0.1", int(sys.argv[1]))
+c.request("GET", "/index.html"); c.getresponse().read(); c.close()
+print(os.getpid())
+' "$NGINX_PORT" > "$WORK/old.pid"
+old_pid=$(cat "$WORK/old.pid")
+[ -f "$statsdir/sockpool.$(id -u).$old_pid" ] || fail "SOCKPOOL_STATS_KEEP=1 kept no segment"
+mkfifo "$WORK/go"
+"$sp" --stats-dir "$statsdir" -- /usr/bin/python3 -c '
+import http.client, os, sys
+c = http.client.HTTPConnection("127.0.0.1", int(sys.argv[1]))
+for i in range(7):
+    c = http.client.HTTPConnection("127.0.0.1", int(sys.argv[1]))
+    c.request("GET", "/index.html"); c.getresponse().read(); c.close()
+open(sys.argv[2], "w").write(str(os.getpid()))
+open(sys.argv[3]).read()
+' "$NGINX_PORT" "$WORK/other.pid" "$WORK/go" &
+other=$!
+bg_track "$other"
+wait_for "the other client" test -s "$WORK/other.pid"
+other_pid=$(cat "$WORK/other.pid")
+"$sp" --summary --stats-dir "$statsdir" -- /usr/bin/python3 "$WORK/forking_client.py" \
+	"$NGINX_PORT" 20 10 > /dev/null 2> "$WORK/run2.err" || fail "run 2 failed: $(cat "$WORK/run2.err")"
+read -r req opened reused retries errors procs <<< "$(summary_figures "$WORK/run2.err")"
+assert_eq "--stats-dir summary: requests of this run only" 30 "$req"
+assert_eq "--stats-dir summary: processes of this run only" 2 "$procs"
+left=$(cd "$statsdir" && ls | sort | tr '\n' ' ')
+expected=$(printf '%s\n' "sockpool.$(id -u).$old_pid" "sockpool.$(id -u).$other_pid" | sort | tr '\n' ' ')
+assert_eq "segments left in --stats-dir (the older run's, the other live one's)" "$expected" "$left"
+echo > "$WORK/go"
+bg_wait "$other" || fail "the other client failed"
+
+# ---- exit status, signals, stdin ------------------------------------------
+status=0
+"$sp" --summary -- sh -c 'exit 7' 2> "$WORK/exit.err" || status=$?
+assert_eq "exit status passed through" 7 "$status"
+grep -q '^sockpool: no connection was pooled' "$WORK/exit.err" || fail "no summary: $(cat "$WORK/exit.err")"
+assert_eq "stdin reaches the command" "hello" "$(echo hello | "$sp" --summary -- cat 2> /dev/null)"
+
+/usr/bin/python3 - "$sp" <<'PY' || fail "signal check failed"
+import os, signal, subprocess, sys, time
+sp = sys.argv[1]
+def launch(cmd):
+    # INT and QUIT not ignored, as in a foreground job; own session, so
+    # that no terminal is involved.
+    return subprocess.Popen([sp, "--summary", "--"] + cmd, stderr=subprocess.PIPE,
+                            start_new_session=True,
+                            preexec_fn=lambda: [signal.signal(s, signal.SIG_DFL)
+                                                for s in (signal.SIGINT, signal.SIGQUIT)])
+def check(what, p, expected):
+    _, err = p.communicate(timeout=20)
+    assert p.returncode == expected, (what, p.returncode, err)
+    assert err.count(b"sockpool: ") == 1, (what, err)
+    print("ok: %s: launcher ended with %d, summary printed" % (what, p.returncode))
+# The command kills itself: the launcher dies of the same signal.
+for sig in (signal.SIGTERM, signal.SIGSEGV, signal.SIGINT):
+    check("command killed by " + sig.name,
+          launch(["sh", "-c", "kill -%d $$" % sig]), -sig)
+# A signal sent to the launcher reaches the command.
+for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
+    p = launch(["sleep", "30"])
+    # Signal only once the launcher's child has become the command.
+    children = "/proc/%d/task/%d/children" % (p.pid, p.pid)
+    def command_runs():
+        try:
+            kids = open(children).read().split()
+            return bool(kids) and open("/proc/%s/comm" % kids[0]).read().strip() == "sleep"
+        except OSError:
+            return False
+    deadline = time.time() + 10
+    while time.time() < deadline and not command_runs():
+        time.sleep(0.02)
+    assert command_runs(), "the command did not start"
+    p.send_signal(sig)
+    check(sig.name + " sent to the launcher", p, -sig)
+PY
+
+# ---- without --summary the launcher becomes the command ------------------
+"$sp" -- sh -c 'echo $$' > "$WORK/pid.out" &
+launcher=$!
+wait "$launcher"
+assert_eq "without --summary the command has the launcher's pid" "$launcher" "$(cat "$WORK/pid.out")"
