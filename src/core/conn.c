@@ -41,7 +41,7 @@ struct conn *conn_acquire(void)
 	}
 	pthread_mutex_lock(&c->lock);
 	c->state = CONN_CANDIDATE;
-	c->reused = c->shared = c->broken = false;
+	c->reused = c->shared = c->broken = c->in_use_counted = false;
 	c->options_set = 0;
 	c->dev = 0;
 	c->inode = 0;
@@ -61,8 +61,9 @@ struct conn *conn_acquire(void)
 void conn_release(struct conn *c)
 {
 	pthread_mutex_lock(&c->lock);
-	if (c->state == CONN_MANAGED)
+	if (c->in_use_counted)
 		stats_count(c->stats, SP_IN_USE_NOW, -1);
+	c->in_use_counted = false;
 	__atomic_store_n(&c->generation, c->generation + 1, __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&c->lock);
 	pthread_mutex_lock(&free_list_lock);
@@ -82,6 +83,7 @@ void conn_adopt_after_fork(struct conn *c)
 	pthread_mutex_init(&c->lock, NULL);
 	c->shared = true;
 	c->stats = NULL;
+	c->in_use_counted = false;	/* counted in the parent's segment */
 }
 
 struct conn_ref conn_ref_of_fd(int fd)

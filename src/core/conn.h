@@ -48,6 +48,7 @@ struct conn {
 	bool reused;		/* handed out by the pool */
 	bool shared;		/* another fd refers to this socket (dup) */
 	bool broken;		/* error, shutdown or a call we cannot follow */
+	bool in_use_counted;	/* in this process's in_use_now gauge */
 	uint32_t options_set;	/* carried options set on this socket, see below */
 	struct conn_option options[CONN_CARRIED_MAX];	/* their values */
 	dev_t dev;		/* the socket's identity for the pool, */

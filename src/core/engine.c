@@ -247,6 +247,7 @@ static void become_managed(struct conn *c, const struct dest_key *key, bool reus
 	c->reused = reused;
 	c->dest = *key;
 	c->stats = stats_writer_dest(key);
+	c->in_use_counted = true;
 	pthread_mutex_unlock(&c->lock);
 	stats_count(c->stats, reused ? SP_CONNS_REUSED : SP_CONNS_OPENED, 1);
 	stats_count(c->stats, SP_IN_USE_NOW, 1);
@@ -420,6 +421,9 @@ void engine_after_fork_child(void)
 	/* Single-threaded now, but locks that other parent threads held stay
 	 * held in this copy: every lock is made anew before anything runs.
 	 * The parent's statistics segment is not ours to write. */
+	/* First let go of the parent's segment, so that emptying the pool
+	 * below does not count in the parent's figures. */
+	stats_writer_forget();
 	pool_reset_after_fork(&pool);
 	conn_reset_after_fork();
 	for (int fd = 0; fd <= high; fd++) {
@@ -428,7 +432,6 @@ void engine_after_fork_child(void)
 		if (c != NULL)
 			conn_adopt_after_fork(c);
 	}
-	stats_writer_forget();
 	/* The child makes its own segment when it first manages a
 	 * connection of its own. */
 	pthread_mutex_init(&stats_open_lock, NULL);
