@@ -183,6 +183,34 @@ void engine_fds_closed(unsigned int first, unsigned int last)
 	pool_forget_fds(&pool, first, last);
 }
 
+void engine_fds_passed(const struct msghdr *msg, bool received)
+{
+	if (!engine_active())
+		return;
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(msg); cm != NULL;
+	     cm = CMSG_NXTHDR((struct msghdr *)msg, cm)) {
+		size_t n;
+		int *fds;
+
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS ||
+		    cm->cmsg_len < CMSG_LEN(0))
+			continue;
+		n = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		fds = (int *)CMSG_DATA(cm);
+		for (size_t i = 0; i < n; i++) {
+			int fd;
+
+			memcpy(&fd, &fds[i], sizeof(fd));	/* may be unaligned */
+			if (fdtab_get(fd) == NULL)
+				continue;
+			if (received)
+				forget_fd(fd);
+			else
+				conn_note_shared(conn_ref_of_fd(fd));
+		}
+	}
+}
+
 void engine_socket_created(int fd, int domain, int type, int protocol)
 {
 	struct conn *c;

@@ -42,6 +42,11 @@ void engine_fd_reused(int fd);
  * (close_range, closefrom): program sockets and pooled ones. */
 void engine_fds_closed(unsigned int first, unsigned int last);
 
+/* Descriptors passed with SCM_RIGHTS in msg's control data: received
+ * ones are new numbers (stale entries go); sent ones are now shared with
+ * another process (never pooled). */
+void engine_fds_passed(const struct msghdr *msg, bool received);
+
 /* The program bound fd to a local address (the call succeeded). */
 void engine_socket_bound(int fd);
 

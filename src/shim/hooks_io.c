@@ -13,6 +13,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "../core/engine.h"
 #include "../core/fdtab.h"
 #include "../core/io_call.h"
 #include "../core/retry.h"
@@ -97,10 +98,17 @@ SHIM_EXPORT ssize_t __recvfrom_chk(int fd, void *buf, size_t len, size_t buflen,
 	return recvfrom(fd, buf, len, flags, addr, addrlen);
 }
 
+/* recvmsg and sendmsg on a UNIX socket may pass descriptors (SCM_RIGHTS):
+ * only then, the engine looks at them (engine_fds_passed). */
 SHIM_EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 {
-	if (fdtab_get(fd) == NULL)
-		return sys.recvmsg(fd, msg, flags);
+	if (fdtab_get(fd) == NULL) {
+		ssize_t n = sys.recvmsg(fd, msg, flags);
+
+		if (n >= 0 && msg->msg_controllen > 0)
+			engine_fds_passed(msg, true);
+		return n;
+	}
 	return retry_io(&(struct io_call){ .kind = IO_RECVMSG, .fd = fd, .msg = msg,
 					   .flags = flags });
 }
@@ -125,8 +133,13 @@ SHIM_EXPORT ssize_t sendto(int fd, const void *buf, size_t len, int flags,
 
 SHIM_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 {
-	if (fdtab_get(fd) == NULL)
-		return sys.sendmsg(fd, msg, flags);
+	if (fdtab_get(fd) == NULL) {
+		ssize_t n = sys.sendmsg(fd, msg, flags);
+
+		if (n >= 0 && msg->msg_controllen > 0)
+			engine_fds_passed(msg, false);
+		return n;
+	}
 	return retry_io(&(struct io_call){ .kind = IO_SENDMSG, .fd = fd,
 					   .msg = (struct msghdr *)msg, .flags = flags });
 }
