@@ -17,6 +17,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -387,6 +388,20 @@ static void park_connection(int fd, const struct dest_key *key, uint64_t deadlin
 		log_debug("fd %d: parked as idle fd %d", fd, s.fd);
 }
 
+/* Takes c's lock for close().  A close() from a signal handler may have
+ * interrupted this very thread while it held the lock (inside a data
+ * hook); waiting would deadlock.  So only a bounded number of tries: a
+ * lock held that long is treated as held across the handler. */
+static bool lock_for_close(struct conn *c)
+{
+	for (int i = 0; i < 1000; i++) {
+		if (pthread_mutex_trylock(&c->lock) == 0)
+			return true;
+		sched_yield();
+	}
+	return false;
+}
+
 int engine_close(int fd)
 {
 	struct conn *c;
@@ -395,7 +410,13 @@ int engine_close(int fd)
 	/* Plain load first: closing files and pipes costs no atomic swap. */
 	if (fdtab_get(fd) == NULL || (c = fdtab_take(fd)) == NULL)
 		return sys.close(fd);
-	pthread_mutex_lock(&c->lock);
+	if (!lock_for_close(c)) {
+		/* Not pooled; the conn is left to whoever holds it (a small
+		 * leak in a rare case, instead of a deadlock). */
+		log_debug("fd %d: closed while its state was busy: not pooled", fd);
+		errno = saved_errno;
+		return sys.close(fd);
+	}
 	if (c->state == CONN_MANAGED) {
 		const char *why_not = conn_unpoolable_reason(c);
 		struct dest_key key = c->dest;
