@@ -49,7 +49,8 @@ STAT_OBJ  := $(STAT_SRC:%.c=$(BUILD)/obj/%.o)
 EXAMPLES  := $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c))
 BENCHES   := $(patsubst bench/%.c,$(BUILD)/bench/%,$(wildcard bench/*.c))
 UNIT_TESTS:= $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
-TEST_CLIENTS := $(patsubst tests/integration/clients/%.c,$(BUILD)/clients/%,$(wildcard tests/integration/clients/*.c))
+TEST_CLIENTS := $(patsubst tests/integration/clients/%.c,$(BUILD)/clients/%,$(filter-out %_lib.c,$(wildcard tests/integration/clients/*.c))) \
+	$(patsubst tests/integration/clients/%_lib.c,$(BUILD)/clients/%.so,$(wildcard tests/integration/clients/*_lib.c))
 
 DEPS_STAMP := $(BUILD)/.deps-ok
 
@@ -92,10 +93,15 @@ $(BUILD)/bench/%: bench/%.c $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(CC) $(ALLCFLAGS) -o $@ $< -lpthread
 
-# Small C programs the integration tests run (in $(BUILD)/clients/).
+# Small C programs the integration tests run (in $(BUILD)/clients/), and
+# libraries they preload (*_lib.c).
 $(BUILD)/clients/%: tests/integration/clients/%.c $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(CC) $(ALLCFLAGS) -o $@ $< -lpthread
+
+$(BUILD)/clients/%.so: tests/integration/clients/%_lib.c $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(ALLCFLAGS) -shared -o $@ $<
 
 # Unit tests link the engine directly: no LD_PRELOAD, no hooks.
 $(BUILD)/tests/%: tests/unit/%.c $(CORE_OBJ) $(WRITER_OBJ) $(READER_OBJ) $(wildcard tests/unit/*.h)
