@@ -29,14 +29,7 @@ import os
 import subprocess
 import sys
 
-failures = 0
-
-
-def check(ok, what):
-    global failures
-    print(("ok: " if ok else "FAIL: ") + what, flush=True)
-    if not ok:
-        failures += 1
+from checks import check, failed
 
 
 def get(port, path, expected, keep_open=False):
@@ -188,7 +181,7 @@ def main():
     expected = open(body_file, "rb").read()
     {"fork": scenario_fork, "exec": scenario_exec, "closeall": scenario_closeall,
      "fdopen": scenario_fdopen}[scenario](port, path, expected)
-    return 1 if failures else 0
+    return 1 if failed() else 0
 
 
 if __name__ == "__main__":

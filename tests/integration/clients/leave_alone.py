@@ -20,14 +20,7 @@ import sys
 import tempfile
 import threading
 
-failures = 0
-
-
-def check(ok, what):
-    global failures
-    print(("ok: " if ok else "FAIL: ") + what, flush=True)
-    if not ok:
-        failures += 1
+from checks import check, failed
 
 
 def read_response(sock):
@@ -135,7 +128,7 @@ def main():
     else:
         port, path, expected = int(sys.argv[2]), sys.argv[3], open(sys.argv[4], "rb").read()
         {"tfo": tfo, "scm": scm}[scenario](port, path, expected)
-    return 1 if failures else 0
+    return 1 if failed() else 0
 
 
 if __name__ == "__main__":
