@@ -331,6 +331,7 @@ bool http1_request_looks_idempotent(const char *data, size_t len)
 		"GET ", "HEAD ", "OPTIONS ", "TRACE ", "PUT ", "DELETE ",
 	};
 	static const char key[] = "\r\n" IDEMPOTENCY_KEY ":";
+	const char *end;
 
 	for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++) {
 		size_t n = strlen(methods[i]);
@@ -338,6 +339,10 @@ bool http1_request_looks_idempotent(const char *data, size_t len)
 		if (len >= n && memcmp(data, methods[i], n) == 0)
 			return true;
 	}
+	/* Only the header section: a large body is not searched. */
+	end = memmem(data, len, "\r\n\r\n", 4);
+	if (end != NULL)
+		len = (size_t)(end - data) + 2;
 	for (size_t i = 0; len >= sizeof(key) - 1 && i <= len - (sizeof(key) - 1); i++)
 		if (strncasecmp(data + i, key, sizeof(key) - 1) == 0)
 			return true;

@@ -344,6 +344,7 @@ static void avoid_stale_for_unsafe(struct conn_ref ref, const struct io_call *ca
 	if (c->state != CONN_MANAGED || c->exchange_open || c->idle_since_ms == 0 ||
 	    c->shared || c->broken || c->http.protocol == HTTP1_NOT_HTTP)
 		goto out;
+	/* Cheapest first: most requests are GETs. */
 	first_bytes(call, &data, &len);
 	if (data == NULL || http1_request_looks_idempotent(data, len) ||
 	    engine_now_ms() - c->idle_since_ms < known_idle_timeout_ms(c) / 2 ||

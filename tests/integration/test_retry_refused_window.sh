@@ -5,8 +5,12 @@
 # each request needs a new connect.  Proves that under sockpool a refused
 # connect is retried with backoff until the server listens again, for
 # POSTs too (nothing of a request was sent when its connect failed, so
-# retrying it cannot apply it twice): no error, and every request
-# processed exactly once.
+# retrying it cannot apply it twice), and every request processed at most
+# once.  One race is the server's own doing: a connect the kernel completed
+# into the listen backlog just before the listening socket closed is reset
+# after the POST went out.  sockpool cannot know the server never read it,
+# so the program gets that reset (a POST is never sent twice).  At most 2
+# such errors are allowed, each for a request the server never processed.
 #
 # The control, without sockpool, shows the refusals reach the program
 # (ConnectionRefusedError) while the window is open.
@@ -37,9 +41,18 @@ run_across_window() {	# results file, count, [sockpool --]
 requests=150
 fault_server_start refuse --refuse-window-ms 250 --close-after 1
 run_across_window "$WORK/results" "$requests" "$BUILD/sockpool" --
-assert_results_ok "POSTs across a 250 ms refusal window" "$requests" "$WORK/results"
+assert_eq "POSTs across a 250 ms refusal window: requests made" "$requests" \
+	"$(wc -l < "$WORK/results")"
 processed=$(grep '^PROCESSED ' "$FAULT_LOG" | awk '{ print $3 }' | sort | uniq -c)
-assert_eq "requests the server processed" "$requests" "$(wc -l <<< "$processed")"
+errors=0
+while read -r id _ kind _; do
+	errors=$(( errors + 1 ))
+	[ "$kind" = "ConnectionResetError:" ] || fail "$id: an error other than a backlog reset: $kind"
+	! grep -q "^PROCESSED POST $id " "$FAULT_LOG" ||
+		fail "$id: the server processed it, yet the program got an error"
+done < <(grep ' error ' "$WORK/results" || true)
+assert_le "POSTs reset in the listen backlog as the window opened" 2 "$errors"
+assert_eq "requests the server processed" $(( requests - errors )) "$(wc -l <<< "$processed")"
 assert_eq "requests the server processed more than once" 0 \
 	"$(awk '$1 > 1' <<< "$processed" | wc -l)"
 assert_ge "requests processed after the window (the run went on across it)" 1 \
