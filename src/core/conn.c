@@ -10,6 +10,7 @@
 #include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/time.h>
 
 #include "clock.h"
@@ -43,6 +44,7 @@ struct conn *conn_acquire(void)
 	c->state = CONN_CANDIDATE;
 	c->reused = c->shared = c->broken = c->in_use_counted = false;
 	c->options_set = 0;
+	c->nepolls = 0;
 	c->dev = 0;
 	c->inode = 0;
 	memset(&c->dest, 0, sizeof(c->dest));
@@ -416,6 +418,53 @@ void conn_apply_options(const struct conn *c, int fd)
 		if (c->options_set & (1u << i))
 			(void)sys.setsockopt(fd, carried_options[i].level, carried_options[i].name,
 					     c->options[i].value, c->options[i].len);
+	errno = saved_errno;
+}
+
+void conn_note_epoll(struct conn_ref ref, int epfd, int op, const struct epoll_event *event)
+{
+	int saved_errno = errno;
+	struct conn *c = ref.conn;
+	unsigned i;
+
+	if (!conn_ref_lock(ref))
+		return;
+	for (i = 0; i < c->nepolls && c->epolls[i].epfd != epfd; i++)
+		;
+	if (op == EPOLL_CTL_DEL && i < c->nepolls) {
+		c->epolls[i] = c->epolls[--c->nepolls];
+	} else if (op != EPOLL_CTL_DEL && event != NULL) {
+		if (i == c->nepolls && c->nepolls == CONN_EPOLL_MAX) {
+			c->broken = true;	/* more sets than we follow */
+		} else {
+			if (i == c->nepolls)
+				c->nepolls++;
+			c->epolls[i] = (struct conn_epoll){ epfd, event->events, event->data.u64 };
+		}
+	}
+	pthread_mutex_unlock(&c->lock);
+	errno = saved_errno;
+}
+
+void conn_epoll_detach(const struct conn *c, int fd)
+{
+	int saved_errno = errno;
+
+	for (unsigned i = 0; i < c->nepolls; i++)
+		(void)sys.epoll_ctl(c->epolls[i].epfd, EPOLL_CTL_DEL, fd, NULL);
+	errno = saved_errno;
+}
+
+void conn_epoll_attach(const struct conn *c, int fd)
+{
+	int saved_errno = errno;
+
+	for (unsigned i = 0; i < c->nepolls; i++) {
+		struct epoll_event ev = { .events = c->epolls[i].events,
+					  .data.u64 = c->epolls[i].data };
+
+		(void)sys.epoll_ctl(c->epolls[i].epfd, EPOLL_CTL_ADD, fd, &ev);
+	}
 	errno = saved_errno;
 }
 

@@ -27,11 +27,21 @@
 #include "http1.h"
 
 struct sp_stats_dest;
+struct epoll_event;
 
 enum conn_state { CONN_CANDIDATE, CONN_MANAGED };
 
 #define CONN_CARRIED_MAX 20		/* options sockpool carries over */
 #define CONN_OPTION_VALUE_MAX 16	/* the largest, struct timeval */
+
+#define CONN_EPOLL_MAX 4	/* epoll sets one socket may be in, followed */
+
+/* An epoll registration the program made for the conn's fd. */
+struct conn_epoll {
+	int epfd;
+	uint32_t events;
+	uint64_t data;
+};
 
 /* A carried option's value, as set on the socket (see below). */
 struct conn_option {
@@ -51,6 +61,11 @@ struct conn {
 	bool in_use_counted;	/* in this process's in_use_now gauge */
 	uint32_t options_set;	/* carried options set on this socket, see below */
 	struct conn_option options[CONN_CARRIED_MAX];	/* their values */
+	/* epoll registrations belong to the socket, not the fd number: the
+	 * engine takes them off a socket it parks and puts them on a socket
+	 * it moves under the fd (conn_epoll_*). */
+	struct conn_epoll epolls[CONN_EPOLL_MAX];
+	uint8_t nepolls;
 	dev_t dev;		/* the socket's identity for the pool, */
 	ino_t inode;		/* 0 until known */
 	struct dest_key dest;
@@ -158,6 +173,17 @@ uint32_t conn_socket_notes(const struct conn *c, int fd);
  * program's socket from_fd, and takes over to_fd's option history into c.
  * Returns from_fd's file status flags (F_GETFL), or -1.  Keeps errno. */
 int conn_copy_socket_state(struct conn *c, int from_fd, int to_fd, uint32_t to_notes);
+
+/* The program's epoll_ctl(epfd, op, fd, event) on ref's fd succeeded. */
+void conn_note_epoll(struct conn_ref ref, int epfd, int op, const struct epoll_event *event);
+
+/* Takes fd out of the program's epoll sets before its socket is parked,
+ * as a real close would.  Caller holds c->lock. */
+void conn_epoll_detach(const struct conn *c, int fd);
+
+/* Puts the socket now under fd into the program's epoll sets.  Caller
+ * holds c->lock. */
+void conn_epoll_attach(const struct conn *c, int fd);
 
 /* In a child after fork(): makes the free list's lock anew (its free conns
  * are abandoned), and for a conn the child inherited through its fd table,

@@ -255,9 +255,11 @@ static int adopt_idle_socket(struct conn *c, int fd, const struct pool_socket *i
 	c->dev = idle->dev;
 	c->inode = idle->inode;
 	c->idle_since_ms = idle->idle_since_ms;
-	pthread_mutex_unlock(&c->lock);
 	if (sys.dup3(idle->fd, fd, fd_flags > 0 && (fd_flags & FD_CLOEXEC) ? O_CLOEXEC : 0) < 0)
 		status_flags = -1;
+	else
+		conn_epoll_attach(c, fd);	/* sets the program put its socket in */
+	pthread_mutex_unlock(&c->lock);
 	sys.close(idle->fd);
 	return status_flags;
 }
@@ -424,8 +426,10 @@ int engine_close(int fd)
 		struct pool_socket s = { .dev = c->dev, .inode = c->inode };
 		uint32_t new_requests = c->http.requests_started - c->requests_counted;
 
-		if (why_not == NULL)
+		if (why_not == NULL) {
 			s.notes = conn_socket_notes(c, fd);
+			conn_epoll_detach(c, fd);
+		}
 		pthread_mutex_unlock(&c->lock);
 		/* The retry budget is a share of the requests made. */
 		pool_note_requests(&pool, &key, new_requests);

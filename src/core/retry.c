@@ -143,15 +143,19 @@ static int open_connection(struct conn *c, const struct dest_key *key, unsigned 
 	}
 }
 
-/* Puts connected socket s where the program's fd is; the old socket under
- * fd is closed by that.  0, or -1 (s is closed either way). */
-static int move_onto(int s, int fd)
+/* Puts connected socket s where the program's fd is, in the epoll sets the
+ * program put fd in; the old socket under fd is closed by that.  0, or -1
+ * (s is closed either way).  Caller holds c->lock. */
+static int move_onto(int s, int fd, const struct conn *c)
 {
 	int fd_flags = sys.fcntl(fd, F_GETFD);
 	int rc = sys.dup3(s, fd, fd_flags > 0 && (fd_flags & FD_CLOEXEC) ? O_CLOEXEC : 0);
 
 	sys.close(s);
-	return rc < 0 ? -1 : 0;
+	if (rc < 0)
+		return -1;
+	conn_epoll_attach(c, fd);
+	return 0;
 }
 
 /* The conn now stands for a new connection that sockpool opened. */
@@ -172,7 +176,7 @@ int retry_connect(int fd, struct conn *c, const struct dest_key *key, int err)
 
 	errno = err;
 	s = open_connection(c, key, 1, deadline);
-	if (s < 0 || move_onto(s, fd) != 0) {
+	if (s < 0 || move_onto(s, fd, c) != 0) {
 		stats_count(stats_writer_dest(key), SP_ERRORS_PASSED, 1);
 		return -1;
 	}
@@ -265,7 +269,7 @@ static bool replay_exchange(struct conn *c, const struct io_call *call, enum fai
 			return false;
 		c->attempts++;
 		s = open_connection(c, &c->dest, 0, deadline);
-		if (s < 0 || move_onto(s, call->fd) != 0)
+		if (s < 0 || move_onto(s, call->fd, c) != 0)
 			return false;
 		became_new_connection(c);
 		stats_count(c->stats, replay_counter[why], 1);
@@ -351,7 +355,7 @@ static void avoid_stale_for_unsafe(struct conn_ref ref, const struct io_call *ca
 	    !call_may_block(call))
 		goto out;
 	s = open_connection(c, &c->dest, 0, recovery_deadline(c, SO_SNDTIMEO));
-	if (s >= 0 && move_onto(s, call->fd) == 0) {
+	if (s >= 0 && move_onto(s, call->fd, c) == 0) {
 		became_new_connection(c);
 		stats_count(c->stats, SP_FRESH_FOR_UNSAFE, 1);
 		log_debug("fd %d: a non-idempotent request gets a new connection", call->fd);

@@ -14,6 +14,8 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 
+struct epoll_event;
+
 struct sys_calls {
 	int (*socket)(int domain, int type, int protocol);
 	int (*bind)(int fd, const struct sockaddr *addr, socklen_t len);
@@ -42,6 +44,7 @@ struct sys_calls {
 			  socklen_t len);
 	int (*getsockopt)(int fd, int level, int name, void *val,
 			  socklen_t *len);
+	int (*epoll_ctl)(int epfd, int op, int fd, struct epoll_event *event);
 };
 
 extern struct sys_calls sys;

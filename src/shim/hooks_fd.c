@@ -8,6 +8,7 @@
  */
 #include <fcntl.h>
 #include <stdarg.h>
+#include <sys/epoll.h>
 #include <unistd.h>
 
 #include "../core/conn.h"
@@ -77,4 +78,16 @@ SHIM_EXPORT int fcntl64(int fd, int cmd, ...)
 	arg = va_arg(ap, void *);
 	va_end(ap);
 	return fcntl_common(fd, cmd, arg);
+}
+
+/* epoll registrations of a managed socket are followed, so that the
+ * engine can take them off a socket it parks and put them on one it moves
+ * under the fd (conn.h). */
+SHIM_EXPORT int epoll_ctl(int epfd, int op, int fd, struct epoll_event *event)
+{
+	int rc = sys.epoll_ctl(epfd, op, fd, event);
+
+	if (rc == 0 && fdtab_get(fd) != NULL)
+		conn_note_epoll(conn_ref_of_fd(fd), epfd, op, event);
+	return rc;
 }

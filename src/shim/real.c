@@ -151,6 +151,11 @@ static int raw_getsockopt(int fd, int level, int name, void *val, socklen_t *len
 	return (int)syscall(SYS_getsockopt, fd, level, name, val, len);
 }
 
+static int raw_epoll_ctl(int epfd, int op, int fd, struct epoll_event *event)
+{
+	return (int)syscall(SYS_epoll_ctl, epfd, op, fd, event);
+}
+
 struct sys_calls sys = {
 	.socket = raw_socket, .bind = raw_bind, .connect = raw_connect, .close = raw_close,
 	.shutdown = raw_shutdown, .read = raw_read, .write = raw_write,
@@ -159,7 +164,7 @@ struct sys_calls sys = {
 	.recvmsg = raw_recvmsg, .sendmsg = raw_sendmsg, .accept = raw_accept,
 	.accept4 = raw_accept4, .dup = raw_dup, .dup2 = raw_dup2,
 	.dup3 = raw_dup3, .fcntl = raw_fcntl, .setsockopt = raw_setsockopt,
-	.getsockopt = raw_getsockopt,
+	.getsockopt = raw_getsockopt, .epoll_ctl = raw_epoll_ctl,
 };
 
 /* Whether address p lies in this shared object. */
@@ -206,4 +211,5 @@ void real_resolve_all(void)
 	RESOLVE(fcntl);
 	RESOLVE(setsockopt);
 	RESOLVE(getsockopt);
+	RESOLVE(epoll_ctl);
 }

@@ -9,6 +9,7 @@
 #define SOCKPOOL_TEST_SYS_LIBC_H
 
 #include <fcntl.h>
+#include <sys/epoll.h>
 #include <unistd.h>
 
 #include "../../src/core/sys.h"
@@ -20,6 +21,7 @@ struct sys_calls sys = {
 	.recvfrom = recvfrom, .sendto = sendto, .recvmsg = recvmsg,
 	.sendmsg = sendmsg, .accept = accept, .accept4 = accept4, .dup = dup, .dup2 = dup2, .dup3 = dup3,
 	.fcntl = fcntl, .setsockopt = setsockopt, .getsockopt = getsockopt,
+	.epoll_ctl = epoll_ctl,
 };
 
 #endif
