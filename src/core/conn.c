@@ -43,6 +43,7 @@ struct conn *conn_acquire(void)
 	pthread_mutex_lock(&c->lock);
 	c->state = CONN_CANDIDATE;
 	c->reused = c->shared = c->broken = c->in_use_counted = false;
+	__atomic_store_n(&c->rewritten, false, __ATOMIC_RELAXED);
 	c->options_set = 0;
 	c->nepolls = 0;
 	c->dev = 0;
@@ -419,6 +420,14 @@ void conn_apply_options(const struct conn *c, int fd)
 			(void)sys.setsockopt(fd, carried_options[i].level, carried_options[i].name,
 					     c->options[i].value, c->options[i].len);
 	errno = saved_errno;
+}
+
+void conn_note_rewritten(struct conn_ref ref)
+{
+	if (!conn_ref_lock(ref))
+		return;
+	__atomic_store_n(&ref.conn->rewritten, true, __ATOMIC_RELAXED);
+	pthread_mutex_unlock(&ref.conn->lock);
 }
 
 void conn_note_epoll(struct conn_ref ref, int epfd, int op, const struct epoll_event *event)

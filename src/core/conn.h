@@ -59,6 +59,7 @@ struct conn {
 	bool shared;		/* another fd refers to this socket (dup) */
 	bool broken;		/* error, shutdown or a call we cannot follow */
 	bool in_use_counted;	/* in this process's in_use_now gauge */
+	bool rewritten;		/* a request asking to close was rewritten */
 	uint32_t options_set;	/* carried options set on this socket, see below */
 	struct conn_option options[CONN_CARRIED_MAX];	/* their values */
 	/* epoll registrations belong to the socket, not the fd number: the
@@ -173,6 +174,10 @@ uint32_t conn_socket_notes(const struct conn *c, int fd);
  * program's socket from_fd, and takes over to_fd's option history into c.
  * Returns from_fd's file status flags (F_GETFL), or -1.  Keeps errno. */
 int conn_copy_socket_state(struct conn *c, int from_fd, int to_fd, uint32_t to_notes);
+
+/* sockpool sent the request of the exchange rewritten to keep the
+ * connection (rewrite.c); the program expects the server to close. */
+void conn_note_rewritten(struct conn_ref ref);
 
 /* The program's epoll_ctl(epfd, op, fd, event) on ref's fd succeeded. */
 void conn_note_epoll(struct conn_ref ref, int epfd, int op, const struct epoll_event *event);

@@ -21,6 +21,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "../stats/stats_writer.h"
 #include "clock.h"
@@ -388,6 +390,70 @@ static void park_connection(int fd, const struct dest_key *key, uint64_t deadlin
 	}
 	if (pool_checkin(&pool, key, s, deadline) == 0)
 		log_debug("fd %d: parked as idle fd %d", fd, s.fd);
+}
+
+/* A socket that reads end-of-file: one end of a pair whose other end is
+ * closed.  Made with the raw call (the engine never calls a hooked name). */
+static int eof_socket(int nonblock)
+{
+	int sp[2];
+
+	if (syscall(SYS_socketpair, AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | nonblock, 0, sp) != 0)
+		return -1;
+	sys.close(sp[1]);
+	return sp[0];
+}
+
+void engine_end_rewritten(int fd, struct conn_ref ref)
+{
+	struct conn *c = ref.conn;
+	struct pool_socket s;
+	struct dest_key key;
+	uint64_t deadline;
+	uint32_t new_requests;
+	int status, fd_flags, eof = -1;
+
+	if (!conn_ref_lock(ref))
+		return;
+	if (c->exchange_open || conn_unpoolable_reason(c) != NULL) {
+		pthread_mutex_unlock(&c->lock);
+		return;
+	}
+	status = sys.fcntl(fd, F_GETFL);
+	fd_flags = sys.fcntl(fd, F_GETFD);
+	s = (struct pool_socket){ .dev = c->dev, .inode = c->inode,
+				  .notes = conn_socket_notes(c, fd) };
+	s.fd = sys.fcntl(fd, F_DUPFD_CLOEXEC, private_fd_floor);
+	if (s.fd >= 0)
+		eof = eof_socket(status >= 0 && (status & O_NONBLOCK) ? SOCK_NONBLOCK : 0);
+	if (s.fd < 0 || eof < 0) {
+		if (s.fd >= 0)
+			sys.close(s.fd);
+		pthread_mutex_unlock(&c->lock);
+		return;		/* the program reads on; the server closes one day */
+	}
+	/* The program's epoll sets follow its fd to the end-of-file socket. */
+	conn_epoll_detach(c, fd);
+	if (sys.dup3(eof, fd, fd_flags > 0 && (fd_flags & FD_CLOEXEC) ? O_CLOEXEC : 0) < 0) {
+		conn_epoll_attach(c, fd);
+		sys.close(eof);
+		sys.close(s.fd);
+		pthread_mutex_unlock(&c->lock);
+		return;
+	}
+	sys.close(eof);
+	conn_epoll_attach(c, fd);
+	key = c->dest;
+	deadline = idle_deadline_ms(c, engine_now_ms());
+	new_requests = c->http.requests_started - c->requests_counted;
+	pthread_mutex_unlock(&c->lock);
+	/* fd is not a connection any more: forget it. */
+	if (fdtab_get(fd) == c && fdtab_take(fd) == c)
+		conn_release(c);
+	pool_note_requests(&pool, &key, new_requests);
+	if (pool_checkin(&pool, &key, s, deadline) == 0)
+		log_debug("fd %d: response complete; connection parked as idle fd %d, "
+			  "end of file for the program", fd, s.fd);
 }
 
 /* Takes c's lock for close().  A close() from a signal handler may have

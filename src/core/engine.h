@@ -47,6 +47,12 @@ void engine_fds_closed(unsigned int first, unsigned int last);
  * another process (never pooled). */
 void engine_fds_passed(const struct msghdr *msg, bool received);
 
+/* A rewritten exchange on fd (rewrite.c) may have ended: if its response
+ * is complete, the connection goes to the pool and fd gets a socket that
+ * reads end-of-file, as if the server had closed. */
+struct conn_ref;
+void engine_end_rewritten(int fd, struct conn_ref ref);
+
 /* The program bound fd to a local address (the call succeeded). */
 void engine_socket_bound(int fd);
 

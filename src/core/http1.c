@@ -359,3 +359,85 @@ bool http1_reusable(const struct http1_tracker *t)
 	       t->request_keep_alive && t->response_keep_alive &&
 	       t->keep_alive_max != 0;
 }
+
+/* ---- the Connection: close rewrite ---- */
+
+static bool header_is(const char *line, size_t len, const char *name)
+{
+	size_t n = strlen(name);
+
+	return len > n && line[n] == ':' && strncasecmp(line, name, n) == 0;
+}
+
+/* The value of a header line after "Name:", trimmed. */
+static void header_value(const char *line, size_t len, const char **value, size_t *vlen)
+{
+	const char *v = memchr(line, ':', len) + 1, *end = line + len;
+
+	while (v < end && (*v == ' ' || *v == '\t'))
+		v++;
+	while (end > v && (end[-1] == ' ' || end[-1] == '\t'))
+		end--;
+	*value = v;
+	*vlen = (size_t)(end - v);
+}
+
+size_t http1_rewrite_keep_alive(const char *data, size_t len, char *out, size_t outcap,
+				size_t *header_len)
+{
+	static const char keep[] = "Connection: keep-alive\r\n";
+	const char *end = memmem(data, len, "\r\n\r\n", 4), *line, *eol;
+	bool http10, asked_close = false, asked_keep = false;
+	size_t used = 0;
+
+	if (end == NULL)
+		return 0;
+	*header_len = (size_t)(end - data) + 4;
+	eol = memmem(data, *header_len, "\r\n", 2);
+	http10 = eol - data > 9 && memcmp(eol - 9, " HTTP/1.0", 9) == 0;
+	if (!http10 && !(eol - data > 9 && memcmp(eol - 9, " HTTP/1.1", 9) == 0))
+		return 0;
+	for (line = eol + 2; line < end + 2; line = eol + 2) {
+		const char *v;
+		size_t n, vlen;
+
+		eol = memmem(line, (size_t)(end + 2 - line), "\r\n", 2);
+		n = (size_t)(eol - line);
+		if (header_is(line, n, "Upgrade") || header_is(line, n, "Proxy-Connection"))
+			return 0;
+		if (!header_is(line, n, "Connection"))
+			continue;
+		header_value(line, n, &v, &vlen);
+		if (vlen == 5 && strncasecmp(v, "close", 5) == 0)
+			asked_close = true;
+		else if (vlen == 10 && strncasecmp(v, "keep-alive", 10) == 0)
+			asked_keep = true;
+		else
+			return 0;	/* other tokens: leave the request as it is */
+	}
+	if (http10 ? asked_keep && !asked_close : !asked_close)
+		return 0;
+	/* Copy every line but Connection, then keep-alive before the end. */
+	for (line = data; line < end + 2; line = eol + 2) {
+		size_t n;
+
+		eol = memmem(line, (size_t)(end + 2 - line), "\r\n", 2);
+		n = (size_t)(eol - line) + 2;
+		if (header_is(line, n - 2, "Connection"))
+			continue;
+		if (used + n > outcap)
+			return 0;
+		memcpy(out + used, line, n);
+		used += n;
+	}
+	if (http10) {
+		if (used + sizeof(keep) - 1 > outcap)
+			return 0;
+		memcpy(out + used, keep, sizeof(keep) - 1);
+		used += sizeof(keep) - 1;
+	}
+	if (used + 2 > outcap)
+		return 0;
+	memcpy(out + used, "\r\n", 2);
+	return used + 2;
+}

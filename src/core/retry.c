@@ -22,6 +22,7 @@
 #include "engine_internal.h"
 #include "log.h"
 #include "pool.h"
+#include "rewrite.h"
 #include "sys.h"
 
 enum failure { FAILURE_NONE, FAILURE_RESET, FAILURE_EPIPE, FAILURE_EOF };
@@ -380,8 +381,16 @@ ssize_t retry_io(struct io_call *call)
 	ssize_t n;
 	int err;
 
-	if (io_call_sends(call) && ref.conn != NULL)
+	if (io_call_sends(call) && ref.conn != NULL) {
 		avoid_stale_for_unsafe(ref, call);
+		if (rewrite_send(ref, call, &n)) {
+			err = errno;
+			if (n < 0 && err == EPIPE && !(call->flags & MSG_NOSIGNAL))
+				raise_sigpipe();
+			errno = err;
+			return n;
+		}
+	}
 	do {
 		n = io_call_make(call);
 		err = errno;
@@ -397,6 +406,8 @@ ssize_t retry_io(struct io_call *call)
 	}
 	errno = err;
 	io_call_note(ref, call, n);
+	if (!io_call_sends(call))
+		rewrite_after_receive(ref, call->fd);
 	if (n < 0 && err == EPIPE && io_call_sends(call) && !(call->flags & MSG_NOSIGNAL))
 		raise_sigpipe();
 	errno = err;

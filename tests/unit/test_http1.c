@@ -541,9 +541,73 @@ static void test_response_bytes_before_any_request_spoil_the_connection(void **s
 	assert_false(http1_reusable(&t));
 }
 
+/* ---- the Connection: close rewrite ---- */
+
+static const char *rewritten(const char *request)
+{
+	static char out[1024];
+	size_t header_len = 0;
+	size_t n = http1_rewrite_keep_alive(request, strlen(request), out, sizeof(out) - 1,
+					    &header_len);
+
+	if (n == 0)
+		return NULL;
+	out[n] = '\0';
+	return out;
+}
+
+static void test_rewrite_drops_connection_close_from_http11(void **state)
+{
+	(void)state;
+	assert_string_equal(rewritten("GET /a HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+				      "Accept: */*\r\n\r\n"),
+			    "GET /a HTTP/1.1\r\nHost: x\r\nAccept: */*\r\n\r\n");
+	assert_string_equal(rewritten("GET /a HTTP/1.1\r\nconnection:  CLOSE \r\n\r\n"),
+			    "GET /a HTTP/1.1\r\n\r\n");
+}
+
+static void test_rewrite_asks_http10_to_keep_alive(void **state)
+{
+	(void)state;
+	assert_string_equal(rewritten("GET / HTTP/1.0\r\nHost: x\r\n\r\n"),
+			    "GET / HTTP/1.0\r\nHost: x\r\nConnection: keep-alive\r\n\r\n");
+	assert_string_equal(rewritten("GET / HTTP/1.0\r\nConnection: close\r\n\r\n"),
+			    "GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+}
+
+/* Nothing to do, or something the rewrite could change the meaning of. */
+static void test_rewrite_leaves_other_requests_alone(void **state)
+{
+	(void)state;
+	assert_null(rewritten("GET / HTTP/1.1\r\nHost: x\r\n\r\n"));
+	assert_null(rewritten("GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"));
+	assert_null(rewritten("GET / HTTP/1.1\r\nConnection: close, Upgrade\r\n\r\n"));
+	assert_null(rewritten("GET / HTTP/1.1\r\nConnection: close\r\nUpgrade: ws\r\n\r\n"));
+	assert_null(rewritten("GET / HTTP/1.1\r\nConnection: close\r\n"));	/* incomplete */
+	assert_null(rewritten("GET / HTTP/2.0\r\nConnection: close\r\n\r\n"));
+}
+
+/* The body after the headers is not part of what is rewritten. */
+static void test_rewrite_reports_the_header_length(void **state)
+{
+	static const char req[] = "POST / HTTP/1.1\r\nConnection: close\r\n"
+				  "Content-Length: 2\r\n\r\nhi";
+	char out[256];
+	size_t header_len = 0;
+
+	(void)state;
+	assert_true(http1_rewrite_keep_alive(req, strlen(req), out, sizeof(out), &header_len) > 0);
+	assert_int_equal(header_len, strlen(req) - 2);
+	assert_int_equal(http1_rewrite_keep_alive(req, strlen(req), out, 10, &header_len), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_rewrite_drops_connection_close_from_http11),
+		cmocka_unit_test(test_rewrite_asks_http10_to_keep_alive),
+		cmocka_unit_test(test_rewrite_leaves_other_requests_alone),
+		cmocka_unit_test(test_rewrite_reports_the_header_length),
 		cmocka_unit_test(test_fresh_tracker_is_undecided_and_not_reusable),
 		CONVERSATION_TEST(get_answered_with_content_length_is_reusable),
 		CONVERSATION_TEST(get_answered_with_chunks_and_trailers_is_reusable),
