@@ -13,7 +13,8 @@
 set -euo pipefail
 
 packages=(gcc clang make uthash-dev libcmocka-dev libhttp-parser-dev nginx-light
-	curl python3 python3-requests apache2-utils openssl iproute2 procps)
+	curl python3 python3-requests apache2-utils openssl iproute2 procps
+	haproxy gnuplot-nox valgrind)
 
 missing=()
 for pkg in "${packages[@]}"; do

@@ -31,7 +31,11 @@ mapfile -t samples < "$WORK/samples"
 echo "samples: ${samples[*]}"
 [ ${#samples[@]} -eq 2 ] || fail "expected 2 samples, got ${#samples[@]}"
 field() { sed -n "s/.*\\b$1=\\([0-9]*\\).*/\\1/p" <<< "$2"; }
-assert_eq "open fds, warm-up to end" "$(field fds "${samples[0]}")" "$(field fds "${samples[1]}")"
+# Sampled with every worker between requests: what is open then is the
+# program's own fds and the pool, which holds at most one idle connection
+# per worker (3).  A leak over some 200,000 requests would show far more.
+assert_le "open fds at the end (warm-up: $(field fds "${samples[0]}"), plus at most 3 pooled)" \
+	$(( $(field fds "${samples[0]}") + 3 )) "$(field fds "${samples[1]}")"
 growth=$(( $(field rss_kb "${samples[1]}") - $(field rss_kb "${samples[0]}") ))
 # A leak per request (thousands of them) would show in megabytes.
 assert_le "RSS growth in KiB from warm-up to end" 2048 "$growth"

@@ -23,23 +23,37 @@ done = 0
 errors = []
 lock = threading.Lock()
 stop_at = time.monotonic() + seconds
+# Samples are taken with every worker between requests, so that they count
+# only what stays open (the pool), not connections in flight.
+quiet = threading.Condition(lock)
+pausing = False
+active = 0
 
 
 def sample(out):
+    global pausing
+    with quiet:
+        pausing = True
+        quiet.wait_for(lambda: active == 0)
     fds = len(os.listdir("/proc/self/fd"))
     rss = 0
     with open("/proc/self/status") as f:
         for line in f:
             if line.startswith("VmRSS:"):
                 rss = int(line.split()[1])
-    with lock:
+    with quiet:
         out.write("fds=%d rss_kb=%d requests=%d\n" % (fds, rss, done))
         out.flush()
+        pausing = False
+        quiet.notify_all()
 
 
 def worker():
-    global done
+    global done, active
     while time.monotonic() < stop_at and not errors:
+        with quiet:
+            quiet.wait_for(lambda: not pausing)
+            active += 1
         try:
             conn = http.client.HTTPConnection("127.0.0.1", port)
             conn.request("GET", path)
@@ -49,9 +63,10 @@ def worker():
                 raise RuntimeError("wrong body")
         except Exception as e:
             errors.append(e)
-            return
-        with lock:
+        with quiet:
+            active -= 1
             done += 1
+            quiet.notify_all()
 
 
 with open(samples, "w") as out:
