@@ -53,6 +53,7 @@ static struct pool_dest *dest_find_or_add(struct pool *p, const struct dest_key 
 	if (d == NULL)
 		return NULL;
 	d->key = *key;
+	d->next_expiry_ms = UINT64_MAX;
 	d->stats = stats_writer_dest(key);
 	budget_init(&d->budget, p->now_ms());
 	HASH_ADD(hh, p->dests, key, sizeof(d->key), d);
@@ -123,13 +124,23 @@ static uint64_t dest_learned_keep_ms(struct pool_dest *d, uint64_t now)
 static void dest_close_expired(struct pool *p, struct pool_dest *d, uint64_t now)
 {
 	uint64_t keep = dest_learned_keep_ms(d, now);
+	uint64_t next = UINT64_MAX;
 
+	/* Nothing to do, and no scan, while the earliest expiry is ahead and
+	 * the oldest socket (idle[0]) is younger than what was learned: this
+	 * keeps checkout and check-in O(1) however many sockets are idle. */
+	if (now < d->next_expiry_ms && (d->count == 0 || now - d->idle[0].idle_since_ms < keep))
+		return;
 	for (unsigned i = 0; i < d->count;) {
-		if (d->idle[i].expires_ms <= now || now - d->idle[i].idle_since_ms >= keep)
+		if (d->idle[i].expires_ms <= now || now - d->idle[i].idle_since_ms >= keep) {
 			idle_close(dest_take(p, d, i));
-		else
+		} else {
+			if (d->idle[i].expires_ms < next)
+				next = d->idle[i].expires_ms;
 			i++;
+		}
 	}
+	d->next_expiry_ms = next;
 }
 
 /* Makes room for one more idle socket in all: closes the oldest idle
@@ -185,6 +196,8 @@ int pool_checkin(struct pool *p, const struct dest_key *key, struct pool_socket 
 	d->idle[d->count++] = (struct pool_idle){
 		.s = s, .idle_since_ms = now, .expires_ms = expires_ms,
 	};
+	if (expires_ms < d->next_expiry_ms)
+		d->next_expiry_ms = expires_ms;
 	p->total_idle++;
 	stats_count(d->stats, SP_IDLE_NOW, 1);
 	pthread_mutex_unlock(&p->lock);

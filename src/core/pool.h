@@ -63,6 +63,7 @@ struct pool_dest {
 	struct dest_key key;
 	unsigned count;
 	struct sp_stats_dest *stats;
+	uint64_t next_expiry_ms;	/* no idle socket expires before (a bound) */
 	uint32_t learned_idle_ms;	/* server's idle timeout, 0: unknown */
 	uint64_t learned_at_ms;
 	struct retry_budget budget;
