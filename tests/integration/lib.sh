@@ -71,10 +71,9 @@ BUILD=$(cd "$BUILD" 2>/dev/null && pwd || echo "$BUILD")
 export BUILD
 # What to put in LD_PRELOAD to load the shim without the launcher: in a
 # sanitizer build its runtime must come first (the Makefile notes it).
-SHIM_PRELOAD=$BUILD/libsockpool.so
-if [ -f "$BUILD/preload-first" ]; then
-	SHIM_PRELOAD="$(cat "$BUILD/preload-first"):$SHIM_PRELOAD"
-fi
+PRELOAD_FIRST=
+[ ! -f "$BUILD/preload-first" ] || PRELOAD_FIRST=$(cat "$BUILD/preload-first")
+SHIM_PRELOAD=${PRELOAD_FIRST:+$PRELOAD_FIRST:}$BUILD/libsockpool.so
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/sockpool-test.XXXXXX")
 export WORK
 

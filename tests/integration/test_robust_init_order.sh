@@ -9,7 +9,8 @@ source "$(dirname "$0")/lib.sh"
 nginx_start
 early="$BUILD/clients/early_ctor.so"
 want="200 $(stat -c %s "$DOCROOT/index.html")"
-for order in "$early:$SHIM_PRELOAD" "$SHIM_PRELOAD:$early"; do
+first=${PRELOAD_FIRST:+$PRELOAD_FIRST:}	# a sanitizer runtime, in such a build
+for order in "$first$early:$BUILD/libsockpool.so" "$first$BUILD/libsockpool.so:$early"; do
 	rm -f "$WORK/early.out"
 	EARLY_PORT=$NGINX_PORT EARLY_OUT="$WORK/early.out" LD_PRELOAD="$order" \
 		"$BUILD/examples/naive_client" -q -n 20 -e "$DOCROOT/index.html" \
