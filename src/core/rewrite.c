@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/socket.h>
 
 #include "engine.h"
@@ -14,14 +15,30 @@
 
 /* Larger header sections are left alone. */
 #define REWRITE_HEADERS_MAX 8192
+/* How long a non-blocking socket may keep us waiting to take a request. */
+#define REWRITE_SEND_WAIT_MS 2000
 
+/* Sends all of p.  A request's headers go out at its start, when the
+ * socket's buffer is empty, so they fit at once; should a non-blocking
+ * socket still refuse some, we wait for it a little (poll), since the
+ * program must be told all its bytes went or none. */
 static bool send_all(int fd, const char *p, size_t len, int flags)
 {
+	int waited_ms = 0;
+
 	while (len > 0) {
 		ssize_t n = sys.send(fd, p, len, flags | MSG_NOSIGNAL);
 
 		if (n < 0 && errno == EINTR)
 			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) &&
+		    waited_ms < REWRITE_SEND_WAIT_MS) {
+			struct pollfd pfd = { .fd = fd, .events = POLLOUT };
+
+			(void)poll(&pfd, 1, 10);
+			waited_ms += 10;
+			continue;
+		}
 		if (n <= 0)
 			return false;
 		p += n;
@@ -30,24 +47,20 @@ static bool send_all(int fd, const char *p, size_t len, int flags)
 	return true;
 }
 
-/* Whether the call may be rewritten: a blocking write or send that begins
- * a request on a managed connection. */
+/* Whether the call may be rewritten: a write or send that begins a
+ * request on a managed connection. */
 static bool rewritable(struct conn_ref ref, const struct io_call *call)
 {
 	struct conn *c = ref.conn;
 	bool ok;
-	int flags;
 
 	if (!engine_config()->rewrite || (call->kind != IO_WRITE && call->kind != IO_SEND) ||
-	    (call->flags & (MSG_DONTWAIT | MSG_OOB)) || !conn_ref_lock(ref))
+	    (call->flags & MSG_OOB) || !conn_ref_lock(ref))
 		return false;
 	ok = c->state == CONN_MANAGED && !c->exchange_open && !c->broken && !c->shared &&
 	     c->http.protocol != HTTP1_NOT_HTTP && !c->http.unusable;
 	pthread_mutex_unlock(&c->lock);
-	if (!ok)
-		return false;
-	flags = sys.fcntl(call->fd, F_GETFL);
-	return flags >= 0 && !(flags & O_NONBLOCK);
+	return ok;
 }
 
 bool rewrite_send(struct conn_ref ref, const struct io_call *call, ssize_t *result)

@@ -9,9 +9,9 @@
  * socket that reads end-of-file (and polls readable) under the program's
  * fd, as if the server had closed it.
  *
- * Done for blocking sockets, and when the request's whole header section
- * is in one write() or send(); anything else is left as the program sent
- * it (and is not pooled, as before).
+ * Done when the request's whole header section is in one write() or
+ * send(), blocking or not; anything else is left as the program sent it
+ * (and is not pooled, as before).
  */
 #ifndef SOCKPOOL_CORE_REWRITE_H
 #define SOCKPOOL_CORE_REWRITE_H
