@@ -14,6 +14,7 @@ set -euo pipefail
 
 packages=(gcc clang make uthash-dev libcmocka-dev libhttp-parser-dev nginx-light
 	curl python3 python3-requests apache2-utils openssl iproute2 procps
+	ruby php-cli libwww-perl nodejs
 	haproxy gnuplot-nox valgrind)
 
 missing=()

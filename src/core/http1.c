@@ -382,13 +382,63 @@ static void header_value(const char *line, size_t len, const char **value, size_
 	*vlen = (size_t)(end - v);
 }
 
+/* Splits a Connection value into its tokens: whether it holds close,
+ * keep-alive or upgrade, and the others, comma-separated, into rest. */
+static bool connection_tokens(const char *v, size_t vlen, bool *close, bool *keep,
+			      char *rest, size_t restcap, size_t *restlen)
+{
+	const char *end = v + vlen;
+
+	while (v < end) {
+		const char *tok = v, *tend;
+		size_t n;
+
+		while (v < end && *v != ',')
+			v++;
+		tend = v++;
+		while (tok < tend && (*tok == ' ' || *tok == '\t'))
+			tok++;
+		while (tend > tok && (tend[-1] == ' ' || tend[-1] == '\t'))
+			tend--;
+		n = (size_t)(tend - tok);
+		if (n == 0)
+			continue;
+		if (n == 5 && strncasecmp(tok, "close", 5) == 0) {
+			*close = true;
+		} else if (n == 10 && strncasecmp(tok, "keep-alive", 10) == 0) {
+			*keep = true;
+		} else if (n == 7 && strncasecmp(tok, "upgrade", 7) == 0) {
+			return false;
+		} else {
+			if (*restlen + n + 2 > restcap)
+				return false;
+			if (*restlen > 0) {
+				memcpy(rest + *restlen, ", ", 2);
+				*restlen += 2;
+			}
+			memcpy(rest + *restlen, tok, n);
+			*restlen += n;
+		}
+	}
+	return true;
+}
+
+static bool append(char *out, size_t outcap, size_t *used, const char *p, size_t n)
+{
+	if (*used + n > outcap)
+		return false;
+	memcpy(out + *used, p, n);
+	*used += n;
+	return true;
+}
+
 size_t http1_rewrite_keep_alive(const char *data, size_t len, char *out, size_t outcap,
 				size_t *header_len)
 {
-	static const char keep[] = "Connection: keep-alive\r\n";
 	const char *end = memmem(data, len, "\r\n\r\n", 4), *line, *eol;
 	bool http10, asked_close = false, asked_keep = false;
-	size_t used = 0;
+	char rest[256];		/* the other Connection tokens (TE...) */
+	size_t used = 0, restlen = 0;
 
 	if (end == NULL)
 		return 0;
@@ -408,36 +458,31 @@ size_t http1_rewrite_keep_alive(const char *data, size_t len, char *out, size_t 
 		if (!header_is(line, n, "Connection"))
 			continue;
 		header_value(line, n, &v, &vlen);
-		if (vlen == 5 && strncasecmp(v, "close", 5) == 0)
-			asked_close = true;
-		else if (vlen == 10 && strncasecmp(v, "keep-alive", 10) == 0)
-			asked_keep = true;
-		else
-			return 0;	/* other tokens: leave the request as it is */
+		if (!connection_tokens(v, vlen, &asked_close, &asked_keep, rest, sizeof(rest),
+				       &restlen))
+			return 0;
 	}
 	if (http10 ? asked_keep && !asked_close : !asked_close)
 		return 0;
-	/* Copy every line but Connection, then keep-alive before the end. */
+	/* Every line but Connection; then Connection with the other tokens
+	 * (and keep-alive for HTTP/1.0), if any; then the empty line. */
 	for (line = data; line < end + 2; line = eol + 2) {
 		size_t n;
 
 		eol = memmem(line, (size_t)(end + 2 - line), "\r\n", 2);
 		n = (size_t)(eol - line) + 2;
-		if (header_is(line, n - 2, "Connection"))
-			continue;
-		if (used + n > outcap)
+		if (!header_is(line, n - 2, "Connection") && !append(out, outcap, &used, line, n))
 			return 0;
-		memcpy(out + used, line, n);
-		used += n;
 	}
-	if (http10) {
-		if (used + sizeof(keep) - 1 > outcap)
+	if (http10 || restlen > 0) {
+		if (!append(out, outcap, &used, "Connection: ", 12) ||
+		    !append(out, outcap, &used, rest, restlen) ||
+		    (http10 && restlen > 0 && !append(out, outcap, &used, ", ", 2)) ||
+		    (http10 && !append(out, outcap, &used, "keep-alive", 10)) ||
+		    !append(out, outcap, &used, "\r\n", 2))
 			return 0;
-		memcpy(out + used, keep, sizeof(keep) - 1);
-		used += sizeof(keep) - 1;
 	}
-	if (used + 2 > outcap)
+	if (!append(out, outcap, &used, "\r\n", 2))
 		return 0;
-	memcpy(out + used, "\r\n", 2);
-	return used + 2;
+	return used;
 }

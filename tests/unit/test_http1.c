@@ -566,6 +566,16 @@ static void test_rewrite_drops_connection_close_from_http11(void **state)
 			    "GET /a HTTP/1.1\r\n\r\n");
 }
 
+/* LWP sends "Connection: TE, close": the other tokens stay. */
+static void test_rewrite_keeps_other_connection_tokens(void **state)
+{
+	(void)state;
+	assert_string_equal(rewritten("GET / HTTP/1.1\r\nTE: gzip\r\nConnection: TE, close\r\n\r\n"),
+			    "GET / HTTP/1.1\r\nTE: gzip\r\nConnection: TE\r\n\r\n");
+	assert_string_equal(rewritten("GET / HTTP/1.0\r\nConnection: TE,close\r\n\r\n"),
+			    "GET / HTTP/1.0\r\nConnection: TE, keep-alive\r\n\r\n");
+}
+
 static void test_rewrite_asks_http10_to_keep_alive(void **state)
 {
 	(void)state;
@@ -582,6 +592,7 @@ static void test_rewrite_leaves_other_requests_alone(void **state)
 	assert_null(rewritten("GET / HTTP/1.1\r\nHost: x\r\n\r\n"));
 	assert_null(rewritten("GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"));
 	assert_null(rewritten("GET / HTTP/1.1\r\nConnection: close, Upgrade\r\n\r\n"));
+	assert_null(rewritten("GET / HTTP/1.1\r\nConnection: TE\r\n\r\n"));
 	assert_null(rewritten("GET / HTTP/1.1\r\nConnection: close\r\nUpgrade: ws\r\n\r\n"));
 	assert_null(rewritten("GET / HTTP/1.1\r\nConnection: close\r\n"));	/* incomplete */
 	assert_null(rewritten("GET / HTTP/2.0\r\nConnection: close\r\n\r\n"));
@@ -606,6 +617,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_rewrite_drops_connection_close_from_http11),
 		cmocka_unit_test(test_rewrite_asks_http10_to_keep_alive),
+		cmocka_unit_test(test_rewrite_keeps_other_connection_tokens),
 		cmocka_unit_test(test_rewrite_leaves_other_requests_alone),
 		cmocka_unit_test(test_rewrite_reports_the_header_length),
 		cmocka_unit_test(test_fresh_tracker_is_undecided_and_not_reusable),
