@@ -103,10 +103,14 @@ want = File.binread(ARGV[1])
 200.times { |i| raise "request #{i}" unless Net::HTTP.get(URI(ARGV[0])).b == want }
 ' "$url" "$body"
 
-row "php file_get_contents" "blocking" 200 4 php -r '
+# php dlopens its extensions with RTLD_DEEPBIND, which a preloaded
+# sanitizer runtime refuses: php too is left to the plain pass.
+if [ -z "$PRELOAD_FIRST" ]; then
+	row "php file_get_contents" "blocking" 200 4 php -r '
 $want = file_get_contents($argv[2]);
 for ($i = 0; $i < 200; $i++) { if (file_get_contents($argv[1]) !== $want) exit(1); }
 ' "$url" "$body"
+fi
 
 row "perl LWP::UserAgent" "blocking" 200 4 perl -MLWP::UserAgent -e '
 open my $f, "<:raw", $ARGV[1] or die; local $/; my $want = <$f>;
