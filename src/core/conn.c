@@ -524,12 +524,33 @@ static bool read_default_option(struct conn *c, size_t i, int from_fd)
 	return true;
 }
 
-int conn_copy_socket_state(struct conn *c, int from_fd, int to_fd, uint32_t to_notes)
+uint64_t conn_options_digest(const struct conn *c)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;	/* FNV-1a, 64 bits */
+
+	h = (h ^ c->options_set) * 0x100000001b3ULL;
+	for (size_t i = 0; i < NCARRIED; i++) {
+		if (!(c->options_set & (1u << i)))
+			continue;
+		h = (h ^ (i << 8 | c->options[i].len)) * 0x100000001b3ULL;
+		for (size_t b = 0; b < c->options[i].len; b++)
+			h = (h ^ c->options[i].value[b]) * 0x100000001b3ULL;
+	}
+	return h;
+}
+
+int conn_copy_socket_state(struct conn *c, int from_fd, int to_fd, uint32_t to_notes,
+			   uint64_t to_digest)
 {
 	int saved_errno = errno;
 	uint32_t differ = c->options_set | (to_notes & ~CONN_NOTE_NONBLOCK);
 	int from_flags;
 
+	/* The same options with the same values on both: a program that sets
+	 * the same ones on every socket costs no system call here. */
+	if ((to_notes & ~CONN_NOTE_NONBLOCK) == c->options_set &&
+	    to_digest == conn_options_digest(c))
+		differ = 0;
 	for (size_t i = 0; i < NCARRIED; i++) {
 		const struct carried_option *o = &carried_options[i];
 		uint32_t bit = 1u << i;
@@ -543,7 +564,7 @@ int conn_copy_socket_state(struct conn *c, int from_fd, int to_fd, uint32_t to_n
 		(void)sys.setsockopt(to_fd, o->level, o->name, c->options[i].value,
 				     c->options[i].len);
 	}
-	c->options_set = differ;
+	c->options_set |= differ;
 	from_flags = sys.fcntl(from_fd, F_GETFL);
 	if (from_flags >= 0 &&
 	    !(from_flags & O_NONBLOCK) != !(to_notes & CONN_NOTE_NONBLOCK)) {

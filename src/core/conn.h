@@ -170,10 +170,16 @@ void conn_note_option_set(struct conn_ref ref, int level, int name,
 /* What the pool keeps beside fd, c's socket, when it is parked. */
 uint32_t conn_socket_notes(const struct conn *c, int fd);
 
-/* Makes pooled socket to_fd, with the given notes, behave like the
- * program's socket from_fd, and takes over to_fd's option history into c.
- * Returns from_fd's file status flags (F_GETFL), or -1.  Keeps errno. */
-int conn_copy_socket_state(struct conn *c, int from_fd, int to_fd, uint32_t to_notes);
+/* A digest of the options c's socket carries and their values: equal
+ * digests (and notes) mean nothing needs setting at checkout. */
+uint64_t conn_options_digest(const struct conn *c);
+
+/* Makes pooled socket to_fd, with the given notes and options digest,
+ * behave like the program's socket from_fd, and takes over to_fd's option
+ * history into c.  Returns from_fd's file status flags (F_GETFL), or -1.
+ * Keeps errno. */
+int conn_copy_socket_state(struct conn *c, int from_fd, int to_fd, uint32_t to_notes,
+			   uint64_t to_digest);
 
 /* sockpool sent the request of the exchange rewritten to keep the
  * connection (rewrite.c); the program expects the server to close. */

@@ -253,7 +253,7 @@ static int adopt_idle_socket(struct conn *c, int fd, const struct pool_socket *i
 	int status_flags;
 
 	pthread_mutex_lock(&c->lock);
-	status_flags = conn_copy_socket_state(c, fd, idle->fd, idle->notes);
+	status_flags = conn_copy_socket_state(c, fd, idle->fd, idle->notes, idle->digest);
 	c->dev = idle->dev;
 	c->inode = idle->inode;
 	c->idle_since_ms = idle->idle_since_ms;
@@ -422,7 +422,8 @@ void engine_end_rewritten(int fd, struct conn_ref ref)
 	status = sys.fcntl(fd, F_GETFL);
 	fd_flags = sys.fcntl(fd, F_GETFD);
 	s = (struct pool_socket){ .dev = c->dev, .inode = c->inode,
-				  .notes = conn_socket_notes(c, fd) };
+				  .notes = conn_socket_notes(c, fd),
+				  .digest = conn_options_digest(c) };
 	s.fd = sys.fcntl(fd, F_DUPFD_CLOEXEC, private_fd_floor);
 	if (s.fd >= 0)
 		eof = eof_socket(status >= 0 && (status & O_NONBLOCK) ? SOCK_NONBLOCK : 0);
@@ -494,6 +495,7 @@ int engine_close(int fd)
 
 		if (why_not == NULL) {
 			s.notes = conn_socket_notes(c, fd);
+			s.digest = conn_options_digest(c);
 			conn_epoll_detach(c, fd);
 		}
 		pthread_mutex_unlock(&c->lock);

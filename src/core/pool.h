@@ -49,7 +49,8 @@ struct pool_socket {
 	int fd;
 	dev_t dev;		/* the socket's identity (device, inode), see */
 	ino_t inode;		/* the invariants above; inode 0: not known */
-	uint32_t notes;		/* the caller's, given back at checkout */
+	uint32_t notes;		/* the caller's, given back at checkout, */
+	uint64_t digest;	/* as is this */
 	uint64_t idle_since_ms;	/* set by checkout: when it was parked */
 };
 

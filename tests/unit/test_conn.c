@@ -477,7 +477,7 @@ static void test_copy_carries_timeouts_tcp_options_and_nonblock(void **state)
 	program_sets_int(tp.from, IPPROTO_IP, IP_TOS, 0x10);
 	assert_int_equal(fcntl(tp.from, F_SETFL, fcntl(tp.from, F_GETFL) | O_NONBLOCK), 0);
 	errno = EINPROGRESS;
-	flags = conn_copy_socket_state(c, tp.from, tp.to, 0);
+	flags = conn_copy_socket_state(c, tp.from, tp.to, 0, 0);
 	assert_int_equal(errno, EINPROGRESS);
 	assert_true(flags >= 0 && (flags & O_NONBLOCK));
 
@@ -520,7 +520,7 @@ static void test_copy_clears_what_the_program_did_not_set(void **state)
 	conn_release(earlier);
 
 	c = conn_acquire();
-	assert_int_equal(conn_copy_socket_state(c, tp.from, tp.to, notes) & O_NONBLOCK, 0);
+	assert_int_equal(conn_copy_socket_state(c, tp.from, tp.to, notes, 0) & O_NONBLOCK, 0);
 	assert_int_equal(getsockopt(tp.to, SOL_SOCKET, SO_RCVTIMEO, &got, &len), 0);
 	assert_int_equal(got.tv_sec, 0);
 	assert_int_equal(got.tv_usec, 0);
@@ -540,9 +540,48 @@ static void test_copy_makes_no_option_calls_when_nothing_was_set(void **state)
 
 	(void)state;
 	count_option_calls(true);
-	assert_true(conn_copy_socket_state(c, tp.from, tp.to, 0) >= 0);
+	assert_true(conn_copy_socket_state(c, tp.from, tp.to, 0, conn_options_digest(c)) >= 0);
 	count_option_calls(false);
 	assert_int_equal(option_calls, 0);
+	conn_release(c);
+	tcp_pair_close(&tp);
+}
+
+/* The pooled socket had the very options the program set on its new
+ * socket (same digest): nothing is set.  One value differs: all are. */
+static void test_copy_skips_options_the_pooled_socket_already_has(void **state)
+{
+	struct tcp_pair tp = tcp_pair_open();
+	struct conn *earlier = managed_conn_for(tp.to), *c = managed_conn_for(tp.from);
+	struct timeval rcv = { 3, 0 };
+	socklen_t len = sizeof(rcv);
+	uint32_t notes;
+	uint64_t digest;
+
+	(void)state;
+	program_sets(tp.to, SOL_SOCKET, SO_RCVTIMEO, &rcv, sizeof(rcv));
+	program_sets_int(tp.to, IPPROTO_TCP, TCP_NODELAY, 1);
+	notes = conn_socket_notes(earlier, tp.to);
+	digest = conn_options_digest(earlier);
+	program_sets(tp.from, SOL_SOCKET, SO_RCVTIMEO, &rcv, sizeof(rcv));
+	program_sets_int(tp.from, IPPROTO_TCP, TCP_NODELAY, 1);
+	count_option_calls(true);
+	assert_true(conn_copy_socket_state(c, tp.from, tp.to, notes, digest) >= 0);
+	count_option_calls(false);
+	assert_int_equal(option_calls, 0);
+
+	rcv.tv_sec = 4;
+	program_sets(tp.from, SOL_SOCKET, SO_RCVTIMEO, &rcv, sizeof(rcv));
+	count_option_calls(true);
+	assert_true(conn_copy_socket_state(c, tp.from, tp.to, notes, digest) >= 0);
+	count_option_calls(false);
+	assert_int_equal(option_calls, 2);	/* both set again */
+	rcv.tv_sec = 0;
+	assert_int_equal(getsockopt(tp.to, SOL_SOCKET, SO_RCVTIMEO, &rcv, &len), 0);
+	assert_int_equal(rcv.tv_sec, 4);
+	assert_ptr_equal(fdtab_take(tp.to), earlier);
+	assert_ptr_equal(fdtab_take(tp.from), c);
+	conn_release(earlier);
 	conn_release(c);
 	tcp_pair_close(&tp);
 }
@@ -585,6 +624,7 @@ int main(void)
 		cmocka_unit_test(test_each_conversation_gives_its_reason),
 		cmocka_unit_test(test_copy_carries_timeouts_tcp_options_and_nonblock),
 		cmocka_unit_test(test_copy_makes_no_option_calls_when_nothing_was_set),
+		cmocka_unit_test(test_copy_skips_options_the_pooled_socket_already_has),
 		cmocka_unit_test(test_unknown_option_breaks_harmless_one_does_not),
 		cmocka_unit_test(test_copy_clears_what_the_program_did_not_set),
 	};
