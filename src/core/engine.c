@@ -244,12 +244,32 @@ void engine_socket_bound(int fd)
 		forget_fd(fd);
 }
 
+int engine_move_socket_onto(int s, int fd, const struct conn *c)
+{
+	int fd_flags = sys.fcntl(fd, F_GETFD);
+	int rc = sys.dup3(s, fd, fd_flags > 0 && (fd_flags & FD_CLOEXEC) ? O_CLOEXEC : 0);
+
+	sys.close(s);
+	if (rc < 0)
+		return -1;
+	conn_epoll_attach(c, fd);	/* the sets the program put fd in */
+	return 0;
+}
+
+/* What the pool keeps about c's socket on fd besides the fd itself.
+ * Caller holds c->lock. */
+static struct pool_socket parked_socket_of(const struct conn *c, int fd)
+{
+	return (struct pool_socket){ .dev = c->dev, .inode = c->inode,
+				     .notes = conn_socket_notes(c, fd),
+				     .digest = conn_options_digest(c) };
+}
+
 /* Moves pooled socket idle_fd onto the program's fd, which becomes that
  * connection.  Returns the fd's file status flags (F_GETFL), or -1
  * leaving fd as it was; idle_fd is closed either way. */
 static int adopt_idle_socket(struct conn *c, int fd, const struct pool_socket *idle)
 {
-	int fd_flags = sys.fcntl(fd, F_GETFD);
 	int status_flags;
 
 	pthread_mutex_lock(&c->lock);
@@ -257,12 +277,9 @@ static int adopt_idle_socket(struct conn *c, int fd, const struct pool_socket *i
 	c->dev = idle->dev;
 	c->inode = idle->inode;
 	c->idle_since_ms = idle->idle_since_ms;
-	if (sys.dup3(idle->fd, fd, fd_flags > 0 && (fd_flags & FD_CLOEXEC) ? O_CLOEXEC : 0) < 0)
+	if (engine_move_socket_onto(idle->fd, fd, c) != 0)
 		status_flags = -1;
-	else
-		conn_epoll_attach(c, fd);	/* sets the program put its socket in */
 	pthread_mutex_unlock(&c->lock);
-	sys.close(idle->fd);
 	return status_flags;
 }
 
@@ -411,7 +428,7 @@ void engine_end_rewritten(int fd, struct conn_ref ref)
 	struct dest_key key;
 	uint64_t deadline;
 	uint32_t new_requests;
-	int status, fd_flags, eof = -1;
+	int status, eof = -1;
 
 	if (!conn_ref_lock(ref))
 		return;
@@ -420,10 +437,7 @@ void engine_end_rewritten(int fd, struct conn_ref ref)
 		return;
 	}
 	status = sys.fcntl(fd, F_GETFL);
-	fd_flags = sys.fcntl(fd, F_GETFD);
-	s = (struct pool_socket){ .dev = c->dev, .inode = c->inode,
-				  .notes = conn_socket_notes(c, fd),
-				  .digest = conn_options_digest(c) };
+	s = parked_socket_of(c, fd);
 	s.fd = sys.fcntl(fd, F_DUPFD_CLOEXEC, private_fd_floor);
 	if (s.fd >= 0)
 		eof = eof_socket(status >= 0 && (status & O_NONBLOCK) ? SOCK_NONBLOCK : 0);
@@ -435,15 +449,12 @@ void engine_end_rewritten(int fd, struct conn_ref ref)
 	}
 	/* The program's epoll sets follow its fd to the end-of-file socket. */
 	conn_epoll_detach(c, fd);
-	if (sys.dup3(eof, fd, fd_flags > 0 && (fd_flags & FD_CLOEXEC) ? O_CLOEXEC : 0) < 0) {
+	if (engine_move_socket_onto(eof, fd, c) != 0) {
 		conn_epoll_attach(c, fd);
-		sys.close(eof);
 		sys.close(s.fd);
 		pthread_mutex_unlock(&c->lock);
 		return;
 	}
-	sys.close(eof);
-	conn_epoll_attach(c, fd);
 	key = c->dest;
 	deadline = idle_deadline_ms(c, engine_now_ms());
 	new_requests = c->http.requests_started - c->requests_counted;
@@ -490,12 +501,11 @@ int engine_close(int fd)
 		const char *why_not = conn_unpoolable_reason(c);
 		struct dest_key key = c->dest;
 		uint64_t deadline = idle_deadline_ms(c, engine_now_ms());
-		struct pool_socket s = { .dev = c->dev, .inode = c->inode };
+		struct pool_socket s = { 0 };
 		uint32_t new_requests = c->http.requests_started - c->requests_counted;
 
 		if (why_not == NULL) {
-			s.notes = conn_socket_notes(c, fd);
-			s.digest = conn_options_digest(c);
+			s = parked_socket_of(c, fd);
 			conn_epoll_detach(c, fd);
 		}
 		pthread_mutex_unlock(&c->lock);

@@ -12,6 +12,14 @@
 /* The process's pool of idle connections. */
 struct pool *engine_pool(void);
 
+struct conn;
+
+/* Puts socket s under the program's fd (keeping its FD_CLOEXEC), in the
+ * epoll sets the program put fd in; the socket that was under fd is
+ * closed by that.  s is closed either way.  0, or -1.  Caller holds
+ * c->lock. */
+int engine_move_socket_onto(int s, int fd, const struct conn *c);
+
 /* The engine's clock (CLOCK_MONOTONIC, ms). */
 uint64_t engine_now_ms(void);
 

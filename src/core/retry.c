@@ -144,21 +144,6 @@ static int open_connection(struct conn *c, const struct dest_key *key, unsigned 
 	}
 }
 
-/* Puts connected socket s where the program's fd is, in the epoll sets the
- * program put fd in; the old socket under fd is closed by that.  0, or -1
- * (s is closed either way).  Caller holds c->lock. */
-static int move_onto(int s, int fd, const struct conn *c)
-{
-	int fd_flags = sys.fcntl(fd, F_GETFD);
-	int rc = sys.dup3(s, fd, fd_flags > 0 && (fd_flags & FD_CLOEXEC) ? O_CLOEXEC : 0);
-
-	sys.close(s);
-	if (rc < 0)
-		return -1;
-	conn_epoll_attach(c, fd);
-	return 0;
-}
-
 /* The conn now stands for a new connection that sockpool opened. */
 static void became_new_connection(struct conn *c)
 {
@@ -177,7 +162,7 @@ int retry_connect(int fd, struct conn *c, const struct dest_key *key, int err)
 
 	errno = err;
 	s = open_connection(c, key, 1, deadline);
-	if (s < 0 || move_onto(s, fd, c) != 0) {
+	if (s < 0 || engine_move_socket_onto(s, fd, c) != 0) {
 		stats_count(stats_writer_dest(key), SP_ERRORS_PASSED, 1);
 		return -1;
 	}
@@ -270,7 +255,7 @@ static bool replay_exchange(struct conn *c, const struct io_call *call, enum fai
 			return false;
 		c->attempts++;
 		s = open_connection(c, &c->dest, 0, deadline);
-		if (s < 0 || move_onto(s, call->fd, c) != 0)
+		if (s < 0 || engine_move_socket_onto(s, call->fd, c) != 0)
 			return false;
 		became_new_connection(c);
 		stats_count(c->stats, replay_counter[why], 1);
@@ -356,7 +341,7 @@ static void avoid_stale_for_unsafe(struct conn_ref ref, const struct io_call *ca
 	    !call_may_block(call))
 		goto out;
 	s = open_connection(c, &c->dest, 0, recovery_deadline(c, SO_SNDTIMEO));
-	if (s >= 0 && move_onto(s, call->fd, c) == 0) {
+	if (s >= 0 && engine_move_socket_onto(s, call->fd, c) == 0) {
 		became_new_connection(c);
 		stats_count(c->stats, SP_FRESH_FOR_UNSAFE, 1);
 		log_debug("fd %d: a non-idempotent request gets a new connection", call->fd);
@@ -381,33 +366,31 @@ ssize_t retry_io(struct io_call *call)
 	ssize_t n;
 	int err;
 
-	if (io_call_sends(call) && ref.conn != NULL) {
+	if (io_call_sends(call) && ref.conn != NULL)
 		avoid_stale_for_unsafe(ref, call);
-		if (rewrite_send(ref, call, &n)) {
+	if (io_call_sends(call) && rewrite_send(ref, call, &n)) {
+		err = errno;	/* sent and recorded by rewrite.c */
+	} else {
+		do {
+			n = io_call_make(call);
 			err = errno;
-			if (n < 0 && err == EPIPE && !(call->flags & MSG_NOSIGNAL))
-				raise_sigpipe();
-			errno = err;
-			return n;
+			why = failure_of(call, n, err);
+		} while (why != FAILURE_NONE && ref.conn != NULL && recover(ref, call, why));
+		if (n < 0 && err == ENOTSOCK &&
+		    (call->kind == IO_WRITE || call->kind == IO_WRITEV)) {
+			/* The number holds a file or pipe now: the socket was
+			 * closed where no hook saw it (inside glibc) and the
+			 * number reused the same way.  Forget it and write as
+			 * the program asked. */
+			engine_fd_reused(call->fd);
+			return call->kind == IO_WRITE ? sys.write(call->fd, call->buf, call->len)
+						      : sys.writev(call->fd, call->iov, call->iovcnt);
 		}
+		errno = err;
+		io_call_note(ref, call, n);
+		if (!io_call_sends(call))
+			rewrite_after_receive(ref, call->fd);
 	}
-	do {
-		n = io_call_make(call);
-		err = errno;
-		why = failure_of(call, n, err);
-	} while (why != FAILURE_NONE && ref.conn != NULL && recover(ref, call, why));
-	if (n < 0 && err == ENOTSOCK && (call->kind == IO_WRITE || call->kind == IO_WRITEV)) {
-		/* The number holds a file or pipe now: the socket was closed
-		 * where no hook saw it (inside glibc) and the number reused the
-		 * same way.  Forget it and write as the program asked. */
-		engine_fd_reused(call->fd);
-		return call->kind == IO_WRITE ? sys.write(call->fd, call->buf, call->len)
-					      : sys.writev(call->fd, call->iov, call->iovcnt);
-	}
-	errno = err;
-	io_call_note(ref, call, n);
-	if (!io_call_sends(call))
-		rewrite_after_receive(ref, call->fd);
 	if (n < 0 && err == EPIPE && io_call_sends(call) && !(call->flags & MSG_NOSIGNAL))
 		raise_sigpipe();
 	errno = err;
