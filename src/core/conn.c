@@ -55,6 +55,8 @@ struct conn *conn_acquire(void)
 	c->replay_len = 0;
 	c->response_bytes = 0;
 	c->attempts = 0;
+	c->connecting = false;
+	c->connect_attempts = 0;
 	c->idle_since_ms = c->exchange_idle_ms = 0;
 	c->requests_counted = 0;
 	pthread_mutex_unlock(&c->lock);
@@ -192,6 +194,8 @@ static void note_request_bytes(struct conn *c, const void *buf, size_t len)
 /* Result of a send-like call: bytes to note, or a failure to record. */
 static bool note_send_result(struct conn *c, ssize_t result, int err)
 {
+	if (result > 0)
+		c->connecting = false;
 	if (result >= 0)
 		return true;
 	if (!io_error_is_transient(err))
@@ -235,8 +239,10 @@ void conn_note_sent_iov(struct conn_ref ref, const struct iovec *iov, int iovcnt
 /* Result of a receive-like call: true when there are bytes to feed. */
 static bool note_receive_result(struct conn *c, ssize_t result, int err)
 {
-	if (result > 0)
+	if (result > 0) {
+		c->connecting = false;
 		return true;
+	}
 	if (result == 0)
 		http1_response_eof(&c->http);
 	else if (!io_error_is_transient(err))

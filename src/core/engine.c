@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
@@ -290,10 +291,13 @@ static bool fd_is_nonblocking(int fd)
 	return flags >= 0 && (flags & O_NONBLOCK);
 }
 
-static void become_managed(struct conn *c, const struct dest_key *key, bool reused)
+/* connecting: its non-blocking connect is under way (conn.h). */
+static void become_managed(struct conn *c, const struct dest_key *key, bool reused,
+			   bool connecting)
 {
 	pthread_mutex_lock(&c->lock);
 	c->state = CONN_MANAGED;
+	c->connecting = connecting;
 	c->reused = reused;
 	c->dest = *key;
 	c->stats = stats_writer_dest(key);
@@ -301,6 +305,61 @@ static void become_managed(struct conn *c, const struct dest_key *key, bool reus
 	pthread_mutex_unlock(&c->lock);
 	stats_count(c->stats, reused ? SP_CONNS_REUSED : SP_CONNS_OPENED, 1);
 	stats_count(c->stats, SP_IN_USE_NOW, 1);
+}
+
+/* What connect() on fd says now, after a retry started a new connect
+ * there: done (the kernel's own answer, 0 the first time) or still under
+ * way (EALREADY).  A new connect that failed already is left for the
+ * program's next call to find, with its one pause. */
+static int connect_answer_after_retry(int fd, const struct sockaddr *addr, socklen_t len)
+{
+	struct pollfd p = { .fd = fd, .events = POLLOUT };
+
+	if (poll(&p, 1, 0) == 1 && p.revents == POLLOUT)
+		return sys.connect(fd, addr, len);
+	errno = EALREADY;
+	return -1;
+}
+
+/* connect() on a socket already managed: asking how a non-blocking
+ * connect went, as some programs do instead of SO_ERROR. */
+static int connect_again(int fd, struct conn *c, const struct sockaddr *addr, socklen_t len)
+{
+	struct conn_ref ref = conn_ref_of_fd(fd);
+	int rc = sys.connect(fd, addr, len);
+	int err = errno;
+	bool again = false;
+
+	if (rc == 0 || !retry_connect_failed_late(err) || !conn_ref_lock(ref))
+		goto out;
+	again = ref.conn == c && retry_pending_connect(fd, c, err);
+	pthread_mutex_unlock(&c->lock);
+	if (again)
+		return connect_answer_after_retry(fd, addr, len);
+out:
+	errno = err;
+	return rc;
+}
+
+int engine_socket_error(int fd, void *val, socklen_t *len)
+{
+	struct conn_ref ref = conn_ref_of_fd(fd);
+	int rc = sys.getsockopt(fd, SOL_SOCKET, SO_ERROR, val, len);
+	int err = 0;
+	bool again;
+
+	if (rc != 0 || ref.conn == NULL || *len != sizeof(err))
+		return rc;
+	memcpy(&err, val, sizeof(err));
+	if (!retry_connect_failed_late(err) || !conn_ref_lock(ref))
+		return rc;
+	again = retry_pending_connect(fd, ref.conn, err);
+	pthread_mutex_unlock(&ref.conn->lock);
+	if (again) {
+		err = 0;	/* what a connect under way reports */
+		memcpy(val, &err, sizeof(err));
+	}
+	return rc;
 }
 
 int engine_connect(int fd, const struct sockaddr *addr, socklen_t len)
@@ -311,6 +370,8 @@ int engine_connect(int fd, const struct sockaddr *addr, socklen_t len)
 	struct pool_socket idle;
 	uint64_t started_us;
 
+	if (c != NULL && c->state == CONN_MANAGED)
+		return connect_again(fd, c, addr, len);
 	if (c == NULL || c->state != CONN_CANDIDATE)
 		return sys.connect(fd, addr, len);
 	/* broken here: the program set an option we cannot carry. */
@@ -323,7 +384,7 @@ int engine_connect(int fd, const struct sockaddr *addr, socklen_t len)
 	stats_open_once();
 	if (pool_checkout(&pool, &key, &idle) >= 0 &&
 	    (status_flags = adopt_idle_socket(c, fd, &idle)) >= 0) {
-		become_managed(c, &key, true);
+		become_managed(c, &key, true, false);
 		stats_observe(c->stats, SP_HIST_IDLE_AGE,
 			      (engine_now_ms() - idle.idle_since_ms) * 1000u);
 		if (log_enabled(LOG_LEVEL_DEBUG)) {
@@ -346,24 +407,38 @@ int engine_connect(int fd, const struct sockaddr *addr, socklen_t len)
 	rc = sys.connect(fd, addr, len);
 	if (rc == 0 || errno == EINPROGRESS) {
 		saved_errno = errno;
-		become_managed(c, &key, false);
+		become_managed(c, &key, false, rc != 0);
 		if (rc == 0)
 			stats_observe(c->stats, SP_HIST_CONNECT_TIME,
 				      clock_monotonic_us() - started_us);
 		errno = saved_errno;
 		return rc;
 	}
-	/* Blocking connects are tried again on new sockets (a failed one is
-	 * in no state to connect again); a non-blocking program gets its
-	 * error at once, as it would have. */
+	/* Failed connects are tried again on new sockets (a failed one is in
+	 * no state to connect again): a non-blocking one starts its retry
+	 * and is told EINPROGRESS, as a connect under way would be. */
 	saved_errno = errno;
-	if (retry_connect_error_is_retryable(saved_errno) && !fd_is_nonblocking(fd)) {
+	if (retry_connect_error_is_retryable(saved_errno) && fd_is_nonblocking(fd)) {
+		bool again;
+
+		pthread_mutex_lock(&c->lock);
+		c->dest = key;
+		c->stats = stats_writer_dest(&key);
+		c->connecting = true;
+		again = retry_pending_connect(fd, c, saved_errno);
+		pthread_mutex_unlock(&c->lock);
+		if (again) {
+			become_managed(c, &key, false, true);
+			errno = EINPROGRESS;
+			return -1;
+		}
+	} else if (retry_connect_error_is_retryable(saved_errno)) {
 		pthread_mutex_lock(&c->lock);
 		rc = retry_connect(fd, c, &key, saved_errno);
 		saved_errno = errno;
 		pthread_mutex_unlock(&c->lock);
 		if (rc == 0) {
-			become_managed(c, &key, false);
+			become_managed(c, &key, false, false);
 			stats_observe(c->stats, SP_HIST_CONNECT_TIME,
 				      clock_monotonic_us() - started_us);
 			errno = saved_errno;

@@ -31,6 +31,10 @@ void engine_socket_created(int fd, int domain, int type, int protocol);
 /* The program's connect(): served from the pool when possible. */
 int engine_connect(int fd, const struct sockaddr *addr, socklen_t len);
 
+/* The program's getsockopt(fd, SOL_SOCKET, SO_ERROR) on a socket of ours:
+ * a failed non-blocking connect is retried there when allowed (retry.h). */
+int engine_socket_error(int fd, void *val, socklen_t *len);
+
 /* The program's close(): parks a reusable connection, then closes fd. */
 int engine_close(int fd);
 

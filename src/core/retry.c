@@ -25,7 +25,7 @@
 #include "rewrite.h"
 #include "sys.h"
 
-enum failure { FAILURE_NONE, FAILURE_RESET, FAILURE_EPIPE, FAILURE_EOF };
+enum failure { FAILURE_NONE, FAILURE_RESET, FAILURE_EPIPE, FAILURE_EOF, FAILURE_CONNECT };
 
 static const enum sp_counter replay_counter[] = {
 	[FAILURE_RESET] = SP_REPLAYS_RESET,
@@ -169,7 +169,56 @@ int retry_connect(int fd, struct conn *c, const struct dest_key *key, int err)
 	return 0;
 }
 
+/* ---- non-blocking connects ---- */
+
+bool retry_connect_failed_late(int err)
+{
+	return err != EAGAIN && retry_connect_error_is_retryable(err);
+}
+
+bool retry_pending_connect(int fd, struct conn *c, int err)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = dest_key_to_sockaddr(&c->dest, &ss);
+	int status_flags = sys.fcntl(fd, F_GETFL);
+
+	if (!c->connecting || !retry_connect_error_is_retryable(err))
+		return false;
+	if (c->connect_attempts == 0)
+		c->connect_deadline_ms = recovery_deadline(c, SO_SNDTIMEO);
+	while (status_flags >= 0 &&
+	       wait_for_retry(c, &c->dest, c->connect_attempts, c->connect_deadline_ms, true)) {
+		int s = sys.socket(c->dest.family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+		c->connect_attempts++;
+		stats_count(c->stats, SP_CONNECT_RETRIES, 1);
+		if (s < 0)
+			break;
+		conn_apply_options(c, s);
+		/* The program's O_NONBLOCK (and the rest of its file status
+		 * flags): the new connect starts as its own would have. */
+		if (sys.fcntl(s, F_SETFL, status_flags) == 0 &&
+		    (sys.connect(s, (struct sockaddr *)&ss, len) == 0 || errno == EINPROGRESS)) {
+			if (engine_move_socket_onto(s, fd, c) != 0)
+				break;
+			c->dev = 0;
+			c->inode = 0;
+			log_debug("fd %d: connect failed (%s); trying again on a new socket",
+				  fd, strerror(err));
+			return true;
+		}
+		err = errno;
+		sys.close(s);
+		if (!retry_connect_error_is_retryable(err))
+			break;
+	}
+	c->connecting = false;
+	stats_count(c->stats, SP_ERRORS_PASSED, 1);
+	return false;
+}
+
 /* ---- data calls ---- */
+
 
 static bool call_may_block(const struct io_call *call)
 {
@@ -192,6 +241,8 @@ static enum failure failure_of(const struct io_call *call, ssize_t result, int e
 		return FAILURE_RESET;
 	if (result < 0 && err == EPIPE)
 		return FAILURE_EPIPE;
+	if (result < 0 && retry_connect_failed_late(err))
+		return FAILURE_CONNECT;
 	return FAILURE_NONE;
 }
 
@@ -267,6 +318,22 @@ static bool replay_exchange(struct conn *c, const struct io_call *call, enum fai
 		why = errno == EPIPE ? FAILURE_EPIPE : FAILURE_RESET;
 	}
 	return false;
+}
+
+enum retry_verdict retry_call_after_failed_connect(struct conn_ref ref,
+						   const struct io_call *call, int err)
+{
+	struct conn *c = ref.conn;
+	bool again;
+
+	if (c == NULL || !retry_connect_failed_late(err) || !conn_ref_lock(ref))
+		return RETRY_NOT;
+	again = c->connecting && fd_still_holds(c, call->fd) &&
+		retry_pending_connect(call->fd, c, err);
+	pthread_mutex_unlock(&c->lock);
+	if (!again)
+		return RETRY_NOT;
+	return call_may_block(call) ? RETRY_CALL_AGAIN : RETRY_ANSWER_EAGAIN;
 }
 
 /* The call failed with `why`: recovers the connection if that is safe.
@@ -371,11 +438,27 @@ ssize_t retry_io(struct io_call *call)
 	if (io_call_sends(call) && rewrite_send(ref, call, &n)) {
 		err = errno;	/* sent and recorded by rewrite.c */
 	} else {
-		do {
+		for (;;) {
+			enum retry_verdict verdict;
+
 			n = io_call_make(call);
 			err = errno;
 			why = failure_of(call, n, err);
-		} while (why != FAILURE_NONE && ref.conn != NULL && recover(ref, call, why));
+			if (why != FAILURE_CONNECT) {
+				if (why == FAILURE_NONE || ref.conn == NULL ||
+				    !recover(ref, call, why))
+					break;
+				continue;
+			}
+			verdict = retry_call_after_failed_connect(ref, call, err);
+			if (verdict == RETRY_NOT)
+				break;
+			if (verdict == RETRY_ANSWER_EAGAIN) {
+				n = -1;
+				err = EAGAIN;
+				break;
+			}
+		}
 		if (n < 0 && err == ENOTSOCK &&
 		    (call->kind == IO_WRITE || call->kind == IO_WRITEV)) {
 			/* The number holds a file or pipe now: the socket was

@@ -21,8 +21,16 @@
  *    timeout): it gets a new connection, since once sent it is never sent
  *    again.
  *  - Every retry takes from the destination's budget (budget.h).
- *  - Only blocking calls are recovered here: a non-blocking program gets
- *    the error as it would have.
+ *  - A non-blocking connect is retried where the program learns that it
+ *    failed: connect() itself, getsockopt(SO_ERROR), connect() called
+ *    again, or a data call.  That call waits one backoff pause, starts a
+ *    new non-blocking connect moved onto the fd, and answers as for a
+ *    connect in progress (EINPROGRESS, SO_ERROR 0, EALREADY, EAGAIN); the
+ *    program's poll or epoll then waits on the new connect, and a failure
+ *    of that one is retried at the next call.  So an event loop is held
+ *    up by one pause at a time, never by the whole series.
+ *  - Exchanges are replayed for blocking calls only: a non-blocking
+ *    program gets a reset or broken pipe as it would have.
  *  - Managed sends use MSG_NOSIGNAL; an EPIPE that finally reaches the
  *    program comes with SIGPIPE, exactly as the real call would have
  *    raised it.
@@ -43,6 +51,28 @@ bool retry_connect_error_is_retryable(int err);
  * err: tries again on new sockets, moving the one that connects onto fd.
  * 0 on success; -1 with errno set to the last failure otherwise. */
 int retry_connect(int fd, struct conn *c, const struct dest_key *key, int err);
+
+/* Whether err, from SO_ERROR or a call after a non-blocking connect, is
+ * that connect's retryable failure. */
+bool retry_connect_failed_late(int err);
+
+/* c's non-blocking connect on fd failed with err, as the program's current
+ * call has just learned: if the rules allow a retry, waits one backoff
+ * pause, starts a new connect with the program's options and file status
+ * flags and moves it onto fd; true then.  false (c->connecting cleared)
+ * when the failure must reach the program.  Caller holds c->lock. */
+bool retry_pending_connect(int fd, struct conn *c, int err);
+
+enum retry_verdict {
+	RETRY_NOT,		/* the failure goes to the program */
+	RETRY_CALL_AGAIN,	/* a new connect is under way: make the call again */
+	RETRY_ANSWER_EAGAIN,	/* ... and the call may not block: EAGAIN */
+};
+
+/* A data call on fd failed with err, maybe a failed non-blocking connect
+ * that the call has just learned of: retried per the rules. */
+enum retry_verdict retry_call_after_failed_connect(struct conn_ref ref,
+						   const struct io_call *call, int err);
 
 /* A data call on a managed fd: made, recovered if it fails where that is
  * safe, recorded, and returned as the program must see it. */

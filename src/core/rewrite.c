@@ -11,6 +11,7 @@
 #include "engine.h"
 #include "http1.h"
 #include "log.h"
+#include "retry.h"
 #include "sys.h"
 
 /* Larger header sections are left alone. */
@@ -18,21 +19,24 @@
 /* How long a non-blocking socket may keep us waiting to take a request. */
 #define REWRITE_SEND_WAIT_MS 2000
 
-/* Sends all of p.  A request's headers go out at its start, when the
- * socket's buffer is empty, so they fit at once; should a non-blocking
- * socket still refuse some, we wait for it a little (poll), since the
- * program must be told all its bytes went or none. */
-static bool send_all(int fd, const char *p, size_t len, int flags)
+/* Sends all of p; *sent says how much went.  A request's headers go out
+ * at its start, when the socket's buffer is empty, so they fit at once;
+ * should a non-blocking socket still refuse some, we wait for it a little
+ * (poll), since the program must be told all its bytes went or none.  A
+ * socket that takes nothing at all (its connect still under way) fails
+ * with EAGAIN at once unless `started`: the program may be told so. */
+static bool send_all(int fd, const char *p, size_t len, int flags, bool started, size_t *sent)
 {
 	int waited_ms = 0;
 
+	*sent = 0;
 	while (len > 0) {
 		ssize_t n = sys.send(fd, p, len, flags | MSG_NOSIGNAL);
 
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) &&
-		    waited_ms < REWRITE_SEND_WAIT_MS) {
+		    (started || *sent > 0) && waited_ms < REWRITE_SEND_WAIT_MS) {
 			struct pollfd pfd = { .fd = fd, .events = POLLOUT };
 
 			(void)poll(&pfd, 1, 10);
@@ -43,6 +47,7 @@ static bool send_all(int fd, const char *p, size_t len, int flags)
 			return false;
 		p += n;
 		len -= (size_t)n;
+		*sent += (size_t)n;
 	}
 	return true;
 }
@@ -75,9 +80,32 @@ bool rewrite_send(struct conn_ref ref, const struct io_call *call, ssize_t *resu
 				     headers, sizeof(headers), &header_len);
 	if (n == 0)
 		return false;
-	if (!send_all(call->fd, headers, n, call->flags) ||
-	    !send_all(call->fd, data + header_len, call->len - header_len, call->flags)) {
-		int err = errno;
+	for (;;) {
+		size_t sent, body_sent;
+		int err;
+
+		if (send_all(call->fd, headers, n, call->flags, false, &sent) &&
+		    send_all(call->fd, data + header_len, call->len - header_len, call->flags,
+			     true, &body_sent))
+			break;
+		err = errno;
+		if (sent == 0 && (err == EAGAIN || err == EWOULDBLOCK)) {
+			*result = -1;	/* nothing sent: the program tries later */
+			return true;
+		}
+		/* Nothing went out because the connect failed: a new one may
+		 * be under way (retry.h), and the request still to be sent. */
+		if (sent == 0) {
+			enum retry_verdict verdict = retry_call_after_failed_connect(ref, call, err);
+
+			if (verdict == RETRY_CALL_AGAIN)
+				continue;
+			if (verdict == RETRY_ANSWER_EAGAIN) {
+				errno = EAGAIN;
+				*result = -1;
+				return true;
+			}
+		}
 
 		/* Where a real write would have stopped cannot be told: the
 		 * program gets the error, and the connection is not pooled. */

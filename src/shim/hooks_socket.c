@@ -1,6 +1,6 @@
 /*
- * hooks_socket.c: socket(), bind(), connect(), accept(), shutdown(),
- * setsockopt().
+ * hooks_socket.c: socket(), bind(), connect(), getsockopt(), accept(),
+ * shutdown(), setsockopt().
  *
  * socket() and accept() hand out descriptor numbers, so they also clear
  * whatever the fd table still held for that number; connect() is where a
@@ -27,6 +27,15 @@ SHIM_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
 	if (fdtab_get(fd) == NULL)
 		return sys.connect(fd, addr, len);
 	return engine_connect(fd, addr, len);
+}
+
+/* Only SO_ERROR of our sockets is looked at: it is where most event loops
+ * learn that a non-blocking connect failed. */
+SHIM_EXPORT int getsockopt(int fd, int level, int name, void *val, socklen_t *len)
+{
+	if (level != SOL_SOCKET || name != SO_ERROR || fdtab_get(fd) == NULL)
+		return sys.getsockopt(fd, level, name, val, len);
+	return engine_socket_error(fd, val, len);
 }
 
 SHIM_EXPORT int accept(int fd, struct sockaddr *addr, socklen_t *len)
