@@ -530,17 +530,27 @@ static bool read_default_option(struct conn *c, size_t i, int from_fd)
 	return true;
 }
 
+/* One step of the digest: FNV-1a's multiply over a word, then a shift so
+ * that high bits reach the low ones before the next word. */
+static uint64_t digest_step(uint64_t h, uint64_t word)
+{
+	h = (h ^ word) * 0x100000001b3ULL;
+	return h ^ (h >> 29);
+}
+
 uint64_t conn_options_digest(const struct conn *c)
 {
-	uint64_t h = 0xcbf29ce484222325ULL;	/* FNV-1a, 64 bits */
+	uint64_t h = digest_step(0xcbf29ce484222325ULL, c->options_set);
 
-	h = (h ^ c->options_set) * 0x100000001b3ULL;
-	for (size_t i = 0; i < NCARRIED; i++) {
-		if (!(c->options_set & (1u << i)))
-			continue;
-		h = (h ^ (i << 8 | c->options[i].len)) * 0x100000001b3ULL;
-		for (size_t b = 0; b < c->options[i].len; b++)
-			h = (h ^ c->options[i].value[b]) * 0x100000001b3ULL;
+	/* A word at a time: this runs at every check-out and check-in. */
+	for (uint32_t set = c->options_set; set != 0; set &= set - 1) {
+		unsigned i = (unsigned)__builtin_ctz(set);
+		uint64_t words[CONN_OPTION_VALUE_MAX / 8] = { 0 };
+
+		memcpy(words, c->options[i].value, c->options[i].len);
+		h = digest_step(h, (uint64_t)i << 8 | c->options[i].len);
+		for (size_t w = 0; w < CONN_OPTION_VALUE_MAX / 8; w++)
+			h = digest_step(h, words[w]);
 	}
 	return h;
 }

@@ -291,16 +291,17 @@ static bool fd_is_nonblocking(int fd)
 	return flags >= 0 && (flags & O_NONBLOCK);
 }
 
-/* connecting: its non-blocking connect is under way (conn.h). */
+/* connecting: its non-blocking connect is under way (conn.h).  stats:
+ * key's statistics record when the caller has it at hand, or NULL. */
 static void become_managed(struct conn *c, const struct dest_key *key, bool reused,
-			   bool connecting)
+			   bool connecting, struct sp_stats_dest *stats)
 {
 	pthread_mutex_lock(&c->lock);
 	c->state = CONN_MANAGED;
 	c->connecting = connecting;
 	c->reused = reused;
 	c->dest = *key;
-	c->stats = stats_writer_dest(key);
+	c->stats = stats != NULL ? stats : stats_writer_dest(key);
 	c->in_use_counted = true;
 	pthread_mutex_unlock(&c->lock);
 	stats_count(c->stats, reused ? SP_CONNS_REUSED : SP_CONNS_OPENED, 1);
@@ -384,7 +385,7 @@ int engine_connect(int fd, const struct sockaddr *addr, socklen_t len)
 	stats_open_once();
 	if (pool_checkout(&pool, &key, &idle) >= 0 &&
 	    (status_flags = adopt_idle_socket(c, fd, &idle)) >= 0) {
-		become_managed(c, &key, true, false);
+		become_managed(c, &key, true, false, idle.stats);
 		stats_observe(c->stats, SP_HIST_IDLE_AGE,
 			      (engine_now_ms() - idle.idle_since_ms) * 1000u);
 		if (log_enabled(LOG_LEVEL_DEBUG)) {
@@ -407,7 +408,7 @@ int engine_connect(int fd, const struct sockaddr *addr, socklen_t len)
 	rc = sys.connect(fd, addr, len);
 	if (rc == 0 || errno == EINPROGRESS) {
 		saved_errno = errno;
-		become_managed(c, &key, false, rc != 0);
+		become_managed(c, &key, false, rc != 0, NULL);
 		if (rc == 0)
 			stats_observe(c->stats, SP_HIST_CONNECT_TIME,
 				      clock_monotonic_us() - started_us);
@@ -428,7 +429,7 @@ int engine_connect(int fd, const struct sockaddr *addr, socklen_t len)
 		again = retry_pending_connect(fd, c, saved_errno);
 		pthread_mutex_unlock(&c->lock);
 		if (again) {
-			become_managed(c, &key, false, true);
+			become_managed(c, &key, false, true, c->stats);
 			errno = EINPROGRESS;
 			return -1;
 		}
@@ -438,7 +439,7 @@ int engine_connect(int fd, const struct sockaddr *addr, socklen_t len)
 		saved_errno = errno;
 		pthread_mutex_unlock(&c->lock);
 		if (rc == 0) {
-			become_managed(c, &key, false, false);
+			become_managed(c, &key, false, false, NULL);
 			stats_observe(c->stats, SP_HIST_CONNECT_TIME,
 				      clock_monotonic_us() - started_us);
 			errno = saved_errno;
@@ -473,14 +474,15 @@ static uint64_t idle_deadline_ms(const struct conn *c, uint64_t now)
  * here: checkout's liveness test finds them, as it must anyway for what
  * arrives while the socket waits in the pool. */
 static void park_connection(int fd, const struct dest_key *key, uint64_t deadline,
-			    struct pool_socket s)
+			    struct pool_socket s, uint32_t new_requests)
 {
 	s.fd = sys.fcntl(fd, F_DUPFD_CLOEXEC, private_fd_floor);
 	if (s.fd < 0) {
 		log_debug("fd %d: not pooled: no private fd: %s", fd, strerror(errno));
+		pool_note_requests(&pool, key, new_requests);
 		return;
 	}
-	if (pool_checkin(&pool, key, s, deadline) == 0)
+	if (pool_checkin(&pool, key, s, deadline, new_requests) == 0)
 		log_debug("fd %d: parked as idle fd %d", fd, s.fd);
 }
 
@@ -537,8 +539,7 @@ void engine_end_rewritten(int fd, struct conn_ref ref)
 	/* fd is not a connection any more: forget it. */
 	if (fdtab_get(fd) == c && fdtab_take(fd) == c)
 		conn_release(c);
-	pool_note_requests(&pool, &key, new_requests);
-	if (pool_checkin(&pool, &key, s, deadline) == 0)
+	if (pool_checkin(&pool, &key, s, deadline, new_requests) == 0)
 		log_debug("fd %d: response complete; connection parked as idle fd %d, "
 			  "end of file for the program", fd, s.fd);
 }
@@ -585,11 +586,12 @@ int engine_close(int fd)
 		}
 		pthread_mutex_unlock(&c->lock);
 		/* The retry budget is a share of the requests made. */
-		pool_note_requests(&pool, &key, new_requests);
-		if (why_not == NULL)
-			park_connection(fd, &key, deadline, s);
-		else
+		if (why_not == NULL) {
+			park_connection(fd, &key, deadline, s, new_requests);
+		} else {
+			pool_note_requests(&pool, &key, new_requests);
 			log_debug("fd %d: not pooled: %s", fd, why_not);
+		}
 	} else {
 		pthread_mutex_unlock(&c->lock);
 	}

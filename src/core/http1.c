@@ -423,6 +423,24 @@ static bool connection_tokens(const char *v, size_t vlen, bool *close, bool *kee
 	return true;
 }
 
+/* The CR of the CRLF that ends the line at p, found before limit (which
+ * a CRLF is known to precede); NULL for a bare LF, left to the server. */
+static const char *line_end(const char *p, const char *limit)
+{
+	const char *lf = memchr(p, '\n', (size_t)(limit - p));
+
+	return lf != NULL && lf > p && lf[-1] == '\r' ? lf - 1 : NULL;
+}
+
+/* Whether a header line may be one the rewrite looks at: cheaper than
+ * comparing names, and most lines are none of them. */
+static bool may_matter(const char *line, size_t len)
+{
+	char first = (char)(line[0] | 0x20);
+
+	return len > 0 && (first == 'c' || first == 'u' || first == 'p');
+}
+
 static bool append(char *out, size_t outcap, size_t *used, const char *p, size_t n)
 {
 	if (*used + n > outcap)
@@ -443,7 +461,9 @@ size_t http1_rewrite_keep_alive(const char *data, size_t len, char *out, size_t 
 	if (end == NULL)
 		return 0;
 	*header_len = (size_t)(end - data) + 4;
-	eol = memmem(data, *header_len, "\r\n", 2);
+	eol = line_end(data, end + 2);
+	if (eol == NULL)
+		return 0;
 	http10 = eol - data > 9 && memcmp(eol - 9, " HTTP/1.0", 9) == 0;
 	if (!http10 && !(eol - data > 9 && memcmp(eol - 9, " HTTP/1.1", 9) == 0))
 		return 0;
@@ -451,8 +471,12 @@ size_t http1_rewrite_keep_alive(const char *data, size_t len, char *out, size_t 
 		const char *v;
 		size_t n, vlen;
 
-		eol = memmem(line, (size_t)(end + 2 - line), "\r\n", 2);
+		eol = line_end(line, end + 2);
+		if (eol == NULL)
+			return 0;
 		n = (size_t)(eol - line);
+		if (!may_matter(line, n))
+			continue;
 		if (header_is(line, n, "Upgrade") || header_is(line, n, "Proxy-Connection"))
 			return 0;
 		if (!header_is(line, n, "Connection"))
@@ -469,7 +493,7 @@ size_t http1_rewrite_keep_alive(const char *data, size_t len, char *out, size_t 
 	for (line = data; line < end + 2; line = eol + 2) {
 		size_t n;
 
-		eol = memmem(line, (size_t)(end + 2 - line), "\r\n", 2);
+		eol = line_end(line, end + 2);	/* found by the first pass */
 		n = (size_t)(eol - line) + 2;
 		if (!header_is(line, n - 2, "Connection") && !append(out, outcap, &used, line, n))
 			return 0;

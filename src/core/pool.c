@@ -164,7 +164,7 @@ static void pool_evict_oldest(struct pool *p, struct pool_dest *keep)
 }
 
 int pool_checkin(struct pool *p, const struct dest_key *key, struct pool_socket s,
-		 uint64_t expires_ms)
+		 uint64_t expires_ms, uint32_t requests)
 {
 	uint64_t now = p->now_ms();
 	struct pool_dest *d;
@@ -184,6 +184,9 @@ int pool_checkin(struct pool *p, const struct dest_key *key, struct pool_socket 
 		pthread_mutex_unlock(&p->lock);
 		goto refuse;
 	}
+	if (requests != 0)
+		budget_note_requests(&d->budget, now, requests);
+	requests = 0;
 	dest_close_expired(p, d, now);
 	if (dest_learned_keep_ms(d, now) == 0) {
 		pthread_mutex_unlock(&p->lock);
@@ -204,6 +207,7 @@ int pool_checkin(struct pool *p, const struct dest_key *key, struct pool_socket 
 	return 0;
 refuse:
 	sys.close(s.fd);
+	pool_note_requests(p, key, requests);
 	return -1;
 }
 
@@ -246,6 +250,7 @@ int pool_checkout(struct pool *p, const struct dest_key *key, struct pool_socket
 		if (idle_socket_is_alive(idle.s.fd)) {
 			*out = idle.s;
 			out->idle_since_ms = idle.idle_since_ms;
+			out->stats = stats;
 			errno = saved_errno;
 			return idle.s.fd;
 		}

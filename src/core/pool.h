@@ -52,6 +52,7 @@ struct pool_socket {
 	uint32_t notes;		/* the caller's, given back at checkout, */
 	uint64_t digest;	/* as is this */
 	uint64_t idle_since_ms;	/* set by checkout: when it was parked */
+	struct sp_stats_dest *stats;	/* set by checkout: the key's record */
 };
 
 struct pool_idle {
@@ -89,9 +90,10 @@ void pool_init(struct pool *p, unsigned max_idle_per_dest, unsigned max_idle,
  * handed out until expires_ms.  s.dev and s.inode, when the caller knows
  * them (from an earlier checkout of the same socket), save an fstat.  The
  * pool owns s.fd from now on: when it cannot keep it, it closes it.
- * 0 if kept, -1 if closed. */
+ * requests: made on the socket since last told, as pool_note_requests
+ * (told here, it costs no lookup of its own).  0 if kept, -1 if closed. */
 int pool_checkin(struct pool *p, const struct dest_key *key, struct pool_socket s,
-		 uint64_t expires_ms);
+		 uint64_t expires_ms, uint32_t requests);
 
 /* The newest live idle socket for key, now owned by the caller, with what
  * was given with it; its fd, or -1 when there is none. */

@@ -96,7 +96,7 @@ static struct dest_key v6_key(uint16_t port)
 static void checkin(const struct dest_key *key, int fd, uint64_t ttl)
 {
 	fake_now++;
-	assert_int_equal(pool_checkin(&pool, key, (struct pool_socket){ .fd = fd }, fake_now + ttl), 0);
+	assert_int_equal(pool_checkin(&pool, key, (struct pool_socket){ .fd = fd }, fake_now + ttl, 0), 0);
 }
 
 static void assert_fd_open(int fd)
@@ -244,7 +244,7 @@ static void test_checkin_already_expired_is_refused_and_closed(void **state)
 	int fd = new_socket(NULL);
 
 	(void)state;
-	assert_int_equal(pool_checkin(&pool, &key, (struct pool_socket){ .fd = fd }, fake_now), -1);
+	assert_int_equal(pool_checkin(&pool, &key, (struct pool_socket){ .fd = fd }, fake_now, 0), -1);
 	assert_fd_closed(fd);
 	assert_int_equal(pool_idle_count(&pool, &key), 0);
 }
@@ -325,7 +325,7 @@ static void check_zero_limit_refuses(unsigned max_idle_per_dest, unsigned max_id
 
 	start_pool(max_idle_per_dest, max_idle);
 	fd = new_socket(NULL);
-	assert_int_equal(pool_checkin(&pool, &key, (struct pool_socket){ .fd = fd }, fake_now + TTL), -1);
+	assert_int_equal(pool_checkin(&pool, &key, (struct pool_socket){ .fd = fd }, fake_now + TTL, 0), -1);
 	assert_fd_closed(fd);
 	assert_int_equal(pool_idle_count(&pool, &key), 0);
 	assert_int_equal(pool_checkout(&pool, &key, &out), -1);
@@ -421,9 +421,9 @@ static void test_notes_come_back_with_their_socket(void **state)
 
 	(void)state;
 	assert_int_equal(pool_checkin(&pool, &key, (struct pool_socket){ .fd = a, .notes = 0x80000005u },
-				      fake_now + TTL), 0);
+				      fake_now + TTL, 0), 0);
 	assert_int_equal(pool_checkin(&pool, &key, (struct pool_socket){ .fd = b, .notes = 0x2u },
-				      fake_now + TTL), 0);
+				      fake_now + TTL, 0), 0);
 	assert_int_equal(pool_checkout(&pool, &key, &out), b);
 	assert_int_equal(out.notes, 0x2u);
 	assert_true(out.inode != 0);	/* found out once, handed back */

@@ -150,7 +150,7 @@ static void park_and_find_dead(struct pool *p, uint64_t idle_ms)
 
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
 	assert_int_equal(pool_checkin(p, &key, (struct pool_socket){ .fd = sv[0] },
-				      fake_now + 100000), 0);
+				      fake_now + 100000, 0), 0);
 	fake_now += idle_ms;
 	close(sv[1]);
 	assert_int_equal(pool_checkout(p, &key, &out), -1);
@@ -189,12 +189,12 @@ static void test_pool_keeps_sockets_under_what_it_learned(void **state)
 	pool_learn_idle_timeout(&p, &key, 120);
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
 	assert_int_equal(pool_checkin(&p, &key, (struct pool_socket){ .fd = sv[0] },
-				      fake_now + 100000), 0);
+				      fake_now + 100000, 0), 0);
 	fake_now += 100;
 	fd = pool_checkout(&p, &key, &out);
 	assert_int_equal(fd, sv[0]);
 	assert_int_equal(out.idle_since_ms, 1000);
-	assert_int_equal(pool_checkin(&p, &key, out, fake_now + 100000), 0);
+	assert_int_equal(pool_checkin(&p, &key, out, fake_now + 100000, 0), 0);
 	fake_now += 110;
 	assert_int_equal(pool_checkout(&p, &key, &out), -1);
 	close(sv[1]);
@@ -234,6 +234,37 @@ static void test_pool_budget_is_per_destination(void **state)
 		n++;
 	assert_int_equal(n, BUDGET_FLOOR + 20);
 	assert_true(pool_take_retry(&p, &b, 20));	/* b has its own floor */
+	pool_clear(&p);
+}
+
+/* Requests told with a check-in count toward the budget as those told
+ * alone, whether the socket is kept or refused. */
+static void test_pool_checkin_counts_requests_for_the_budget(void **state)
+{
+	struct dest_key a = local_key(), b = local_key();
+	struct pool p;
+	unsigned n = 0;
+	int sv[2];
+
+	(void)state;
+	b.port = 9090;
+	fake_now = 1000;
+	pool_init(&p, 8, 64, fake_clock);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+	assert_int_equal(pool_checkin(&p, &a, (struct pool_socket){ .fd = sv[0] },
+				      fake_now + 100000, 100), 0);
+	close(sv[1]);
+	while (n < 1000 && pool_take_retry(&p, &a, 20))
+		n++;
+	assert_int_equal(n, BUDGET_FLOOR + 20);
+	/* Refused (expired already): the requests still count. */
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+	assert_int_equal(pool_checkin(&p, &b, (struct pool_socket){ .fd = sv[0] }, fake_now, 50), -1);
+	close(sv[1]);
+	n = 0;
+	while (n < 1000 && pool_take_retry(&p, &b, 20))
+		n++;
+	assert_int_equal(n, BUDGET_FLOOR + 10);
 	pool_clear(&p);
 }
 
@@ -348,6 +379,7 @@ int main(void)
 		cmocka_unit_test(test_pool_keeps_sockets_under_what_it_learned),
 		cmocka_unit_test(test_pool_forgets_an_old_lesson),
 		cmocka_unit_test(test_pool_budget_is_per_destination),
+		cmocka_unit_test(test_pool_checkin_counts_requests_for_the_budget),
 		cmocka_unit_test(test_nothing_sent_is_always_replayable),
 		cmocka_unit_test(test_idempotent_methods_are_replayable),
 		cmocka_unit_test(test_post_and_patch_are_not_replayable_unless_keyed),

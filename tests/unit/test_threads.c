@@ -51,7 +51,7 @@ static void *checkout_checkin_loop(void *arg)
 		if (__atomic_exchange_n(&held[fd], 1, __ATOMIC_ACQ_REL) != 0)
 			__atomic_fetch_add(conflicts, 1, __ATOMIC_RELAXED);
 		__atomic_store_n(&held[fd], 0, __ATOMIC_RELEASE);
-		pool_checkin(&shared_pool, &shared_key, (struct pool_socket){ .fd = fd }, UINT64_MAX);
+		pool_checkin(&shared_pool, &shared_key, (struct pool_socket){ .fd = fd }, UINT64_MAX, 0);
 	}
 	return NULL;
 }
@@ -68,7 +68,7 @@ static void checkouts_never_share_a_socket(void **state)
 
 		assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
 		peers[i] = sv[1];
-		assert_int_equal(pool_checkin(&shared_pool, &shared_key, (struct pool_socket){ .fd = sv[0] }, UINT64_MAX), 0);
+		assert_int_equal(pool_checkin(&shared_pool, &shared_key, (struct pool_socket){ .fd = sv[0] }, UINT64_MAX, 0), 0);
 	}
 	for (int i = 0; i < THREADS; i++)
 		pthread_create(&threads[i], NULL, checkout_checkin_loop, &conflicts);
