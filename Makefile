@@ -159,7 +159,12 @@ FUZZFLAGS := -std=gnu11 -D_GNU_SOURCE $(WARN) -g -O1 -fno-omit-frame-pointer \
 FUZZ_LIB_SRC := src/stats/stats_reader.c src/core/dest.c \
 	$(filter-out src/cli/sockpool_stat.c src/cli/stat_live.c src/cli/stat_gc.c \
 		src/cli/stat_summary.c,$(STAT_SRC))
-FUZZ_TARGETS := $(FUZZ_DIR)/fuzz_segment $(FUZZ_DIR)/fuzz_tcp_states
+FUZZ_TARGETS := $(FUZZ_DIR)/fuzz_segment $(FUZZ_DIR)/fuzz_tcp_states $(FUZZ_DIR)/fuzz_http1
+
+# The HTTP tracker alone, with http-parser.
+$(FUZZ_DIR)/fuzz_http1: tests/fuzz/fuzz_http1.c src/core/http1.c src/core/http1.h $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZFLAGS) -o $@ $< src/core/http1.c -lhttp_parser
 
 $(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIB_SRC) $(wildcard src/cli/*.h src/stats/*.h) $(DEPS_STAMP)
 	@mkdir -p $(@D)

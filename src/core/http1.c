@@ -18,6 +18,30 @@ static struct http1_tracker *tracker_of(http_parser *p)
 	return p->data;
 }
 
+/* The CR of the CRLF that ends the line at p, found before limit (which
+ * a CRLF is known to precede); NULL for a bare LF. */
+static const char *line_end(const char *p, const char *limit)
+{
+	const char *lf = memchr(p, '\n', (size_t)(limit - p));
+
+	return lf != NULL && lf > p && lf[-1] == '\r' ? lf - 1 : NULL;
+}
+
+/* Where the header section at data ends: its final CRLF CRLF, or NULL
+ * when it is not all there.  (memchr over lines: glibc's memmem sets up a
+ * two-way search that costs more than the few lines of a head.) */
+static const char *header_section_end(const char *data, size_t len)
+{
+	const char *p = data, *end = data + len, *lf;
+
+	while ((lf = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+		if (lf - data >= 3 && memcmp(lf - 3, "\r\n\r\n", 4) == 0)
+			return lf - 3;
+		p = lf + 1;
+	}
+	return NULL;
+}
+
 /* ---- request side ---- */
 
 /* Until the first request's headers parse, the bytes may not be HTTP at
@@ -245,6 +269,191 @@ static const http_parser_settings response_settings = {
 	.on_message_complete = on_response_complete,
 };
 
+/* ---- the fast path ---- */
+
+/*
+ * Nearly every response a pooled connection carries is the same shape: a
+ * status line, a few plain headers and a Content-Length body, the whole
+ * head in one read.  http-parser walks it a byte at a time through a state
+ * machine (some 25 instructions a byte); this scanner finds its lines with
+ * memchr, looks at the few headers that decide reuse and counts the body.
+ * It takes only what it is sure of, and leaves anything else (no length,
+ * chunked, 1xx, 204, 304, HEAD, Upgrade, a Connection header with other
+ * tokens, a head cut across reads, any odd byte) to http-parser, whose
+ * verdict for what it does take is the same (tests/fuzz/fuzz_http1.c
+ * compares the two).
+ */
+
+bool http1_fast_path = true;
+
+#define FAST_HEAD_MAX 8192	/* larger heads go to http-parser */
+
+/* Byte classes: TEXT is what a header value or reason phrase we take is
+ * made of (visible ASCII, space, tab), TOKEN what a header name is made
+ * of (RFC 9110 tchar). */
+enum { TEXT = 1, TOKEN = 2 };
+static const uint8_t byte_class[256] = {
+	['\t'] = TEXT, [' '] = TEXT, ['!'] = TEXT | TOKEN, ['"'] = TEXT,
+	['#' ... '\''] = TEXT | TOKEN, ['(' ... ')'] = TEXT, ['*' ... '+'] = TEXT | TOKEN,
+	[','] = TEXT, ['-' ... '.'] = TEXT | TOKEN, ['/'] = TEXT,
+	['0' ... '9'] = TEXT | TOKEN, [':' ... '@'] = TEXT, ['A' ... 'Z'] = TEXT | TOKEN,
+	['[' ... ']'] = TEXT, ['^' ... '`'] = TEXT | TOKEN, ['a' ... 'z'] = TEXT | TOKEN,
+	['{'] = TEXT, ['|'] = TEXT | TOKEN, ['}'] = TEXT, ['~'] = TEXT | TOKEN,
+};
+
+/* Whether every byte of p is of class `cls`. */
+static bool all_of(const char *p, size_t len, uint8_t cls)
+{
+	for (size_t i = 0; i < len; i++)
+		if (!(byte_class[(unsigned char)p[i]] & cls))
+			return false;
+	return true;
+}
+
+static bool name_is(const char *name, size_t len, const char *lower)
+{
+	return len == strlen(lower) && strncasecmp(name, lower, len) == 0;
+}
+
+/* What the scanner learned from one response head. */
+struct fast_head {
+	bool http11;
+	bool close, keep_alive;		/* Connection tokens */
+	bool have_length;
+	uint64_t length;
+	const char *keep_alive_value;	/* the Keep-Alive header's, or NULL */
+	size_t keep_alive_len;
+};
+
+/* One header line: false for anything the fast path leaves alone. */
+static bool fast_header(struct fast_head *h, const char *line, size_t len)
+{
+	const char *colon = memchr(line, ':', len), *v, *end = line + len;
+	size_t name_len;
+
+	if (colon == NULL || colon == line)
+		return false;
+	name_len = (size_t)(colon - line);
+	if (!all_of(line, name_len, TOKEN))
+		return false;
+	for (v = colon + 1; v < end && (*v == ' ' || *v == '\t'); v++)
+		;
+	if (!all_of(v, (size_t)(end - v), TEXT))
+		return false;
+	switch (name_len) {
+	case 14:
+		if (!name_is(line, name_len, "content-length"))
+			return true;
+		/* Digits and nothing else, not even trailing blanks. */
+		if (h->have_length || v == end || end - v > 18)
+			return false;
+		h->have_length = true;
+		for (h->length = 0; v < end; v++) {
+			if (*v < '0' || *v > '9')
+				return false;
+			h->length = h->length * 10 + (uint64_t)(*v - '0');
+		}
+		return true;
+	case 10:
+		while (end > v && (end[-1] == ' ' || end[-1] == '\t'))
+			end--;
+		if (name_is(line, name_len, "keep-alive")) {
+			if (h->keep_alive_value != NULL)
+				return false;
+			h->keep_alive_value = v;
+			h->keep_alive_len = (size_t)(end - v);
+			return true;
+		}
+		if (!name_is(line, name_len, "connection"))
+			return true;
+		if (name_is(v, (size_t)(end - v), "close"))
+			h->close = true;
+		else if (name_is(v, (size_t)(end - v), "keep-alive"))
+			h->keep_alive = true;
+		else
+			return false;
+		return true;
+	case 17:
+		return !name_is(line, name_len, "transfer-encoding");
+	case 16:
+		return !name_is(line, name_len, "proxy-connection");
+	case 7:
+		return !name_is(line, name_len, "upgrade");
+	default:
+		return true;
+	}
+}
+
+/* The status line: HTTP/1.x, a final status that has a body, a plain
+ * reason. */
+static bool fast_status_line(struct fast_head *h, const char *line, size_t len)
+{
+	unsigned status;
+
+	if (len < 12 || memcmp(line, "HTTP/1.", 7) != 0 || (line[7] != '0' && line[7] != '1') ||
+	    line[8] != ' ' || (len > 12 && line[12] != ' '))
+		return false;
+	for (size_t i = 9; i < 12; i++)
+		if (line[i] < '0' || line[i] > '9')
+			return false;
+	status = (unsigned)(line[9] - '0') * 100 + (unsigned)(line[10] - '0') * 10 +
+		 (unsigned)(line[11] - '0');
+	h->http11 = line[7] == '1';
+	return status >= 200 && status <= 599 && status != 204 && status != 304 &&
+	       all_of(line + 12, len - 12, TEXT);
+}
+
+/* The response's body is all here: it ends as http-parser would end it. */
+static void fast_response_complete(struct http1_tracker *t)
+{
+	t->response_in_message = false;
+	t->responses_done++;
+	t->response_keep_alive = true;	/* the fast path takes no other */
+}
+
+/* Reads a whole response head at the start of data (and what of its body
+ * is there); the bytes it took, or 0 to leave them all to http-parser. */
+static size_t fast_response(struct http1_tracker *t, const char *data, size_t len)
+{
+	struct fast_head h = { 0 };
+	const char *end = header_section_end(data, len < FAST_HEAD_MAX ? len : FAST_HEAD_MAX);
+	const char *line = data, *eol;
+	size_t head_len, body;
+
+	if (end == NULL || awaited_method(t) < 0 || awaited_method(t) == HTTP_HEAD)
+		return 0;
+	eol = line_end(line, end + 2);
+	if (eol == NULL || !fast_status_line(&h, line, (size_t)(eol - line)))
+		return 0;
+	for (line = eol + 2; line < end + 2; line = eol + 2) {
+		eol = line_end(line, end + 2);
+		if (eol == NULL || !fast_header(&h, line, (size_t)(eol - line)))
+			return 0;
+	}
+	/* Kept alive (by version and Connection), and ending by its length. */
+	if (!h.have_length || h.close || (!h.http11 && !h.keep_alive))
+		return 0;
+
+	t->response_in_message = true;
+	t->keep_alive_max = -1;
+	if (h.keep_alive_value != NULL) {
+		size_t n = h.keep_alive_len < sizeof(t->header_value) - 1 ?
+			   h.keep_alive_len : sizeof(t->header_value) - 1;
+
+		memcpy(t->header_value, h.keep_alive_value, n);
+		t->header_value_len = (uint8_t)n;
+		keep_alive_header_done(t);
+	}
+	t->header_name_len = 0;
+	t->header_value_len = 0;
+	head_len = (size_t)(end - data) + 4;
+	body = len - head_len < h.length ? len - head_len : (size_t)h.length;
+	t->fast_body_left = h.length - body;
+	if (t->fast_body_left == 0)
+		fast_response_complete(t);
+	return head_len + body;
+}
+
 /* ---- the tracker ---- */
 
 void http1_init(struct http1_tracker *t)
@@ -285,6 +494,21 @@ void http1_feed_response(struct http1_tracker *t, const char *data, size_t len)
 		t->unusable = true;
 	}
 	if (t->protocol != HTTP1_HTTP || t->unusable || len == 0)
+		return;
+	while (len > 0) {
+		if (t->fast_body_left > 0) {
+			used = len < t->fast_body_left ? len : (size_t)t->fast_body_left;
+			t->fast_body_left -= used;
+			if (t->fast_body_left == 0)
+				fast_response_complete(t);
+		} else if (!http1_fast_path || t->response_in_message ||
+			   (used = fast_response(t, data, len)) == 0) {
+			break;
+		}
+		data += used;
+		len -= used;
+	}
+	if (len == 0)
 		return;
 	used = http_parser_execute(&t->response_parser, &response_settings, data, len);
 	if (HTTP_PARSER_ERRNO(&t->response_parser) != HPE_OK ||
@@ -340,7 +564,7 @@ bool http1_request_looks_idempotent(const char *data, size_t len)
 			return true;
 	}
 	/* Only the header section: a large body is not searched. */
-	end = memmem(data, len, "\r\n\r\n", 4);
+	end = header_section_end(data, len);
 	if (end != NULL)
 		len = (size_t)(end - data) + 2;
 	for (size_t i = 0; len >= sizeof(key) - 1 && i <= len - (sizeof(key) - 1); i++)
@@ -423,15 +647,6 @@ static bool connection_tokens(const char *v, size_t vlen, bool *close, bool *kee
 	return true;
 }
 
-/* The CR of the CRLF that ends the line at p, found before limit (which
- * a CRLF is known to precede); NULL for a bare LF, left to the server. */
-static const char *line_end(const char *p, const char *limit)
-{
-	const char *lf = memchr(p, '\n', (size_t)(limit - p));
-
-	return lf != NULL && lf > p && lf[-1] == '\r' ? lf - 1 : NULL;
-}
-
 /* Whether a header line may be one the rewrite looks at: cheaper than
  * comparing names, and most lines are none of them. */
 static bool may_matter(const char *line, size_t len)
@@ -453,7 +668,7 @@ static bool append(char *out, size_t outcap, size_t *used, const char *p, size_t
 size_t http1_rewrite_keep_alive(const char *data, size_t len, char *out, size_t outcap,
 				size_t *header_len)
 {
-	const char *end = memmem(data, len, "\r\n\r\n", 4), *line, *eol;
+	const char *end = header_section_end(data, len), *line, *eol;
 	bool http10, asked_close = false, asked_keep = false;
 	char rest[256];		/* the other Connection tokens (TE...) */
 	size_t used = 0, restlen = 0;

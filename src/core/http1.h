@@ -55,7 +55,14 @@ struct http1_tracker {
 	bool in_header_value;
 	char header_value[64];
 	uint8_t header_value_len;
+	/* Body bytes still to come of a response whose head the fast path
+	 * read (http1.c): they are counted, not parsed. */
+	uint64_t fast_body_left;
 };
+
+/* Whether plain, whole response heads are read by http1.c's own scanner
+ * instead of http-parser (true; tests compare the two). */
+extern bool http1_fast_path;
 
 void http1_init(struct http1_tracker *t);
 

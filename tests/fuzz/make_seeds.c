@@ -7,6 +7,9 @@
  *                         an old version, an absurd table size
  *   DIR/fuzz_tcp_states/  /proc/net/tcp and tcp6 text as the kernel
  *                         writes it, and some damaged
+ *   DIR/fuzz_http1/       responses as servers write them (nginx's, with
+ *                         Keep-Alive, pipelined, HTTP/1.0, chunked, HEAD,
+ *                         100 Continue), fed whole and in small chunks
  *
  * The segment is built from stats_layout.h alone, as a foreign writer
  * would, so the seeds follow any change of layout.
@@ -147,6 +150,46 @@ static void tcp_seeds(void)
 	write_seed("fuzz_tcp_states", "damaged", with_chunk, sizeof(damaged));
 }
 
+static void http1_seeds(void)
+{
+	static const struct {
+		const char *name;
+		unsigned char chunk, requests;	/* the target's first two bytes */
+		const char *response;
+	} seeds[] = {
+		{ "nginx_whole", 255, 0, "HTTP/1.1 200 OK\r\nServer: nginx/1.22.1\r\n"
+		  "Date: Mon, 30 Nov 2026 14:00:00 GMT\r\nContent-Type: text/html\r\n"
+		  "Content-Length: 5\r\nLast-Modified: Mon, 30 Nov 2026 13:00:00 GMT\r\n"
+		  "Connection: keep-alive\r\nETag: \"1-5\"\r\nAccept-Ranges: bytes\r\n\r\nhello" },
+		{ "keep_alive_chunks_7", 6, 0, "HTTP/1.1 200 OK\r\nKeep-Alive: timeout=5, max=99\r\n"
+		  "Content-Length: 3\r\n\r\nabc" },
+		{ "pipelined_three", 255, 2, "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\na"
+		  "HTTP/1.1 404 Not Found\r\ncontent-length: 2\r\n\r\nno"
+		  "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n" },
+		{ "http10_keep_alive", 255, 0, "HTTP/1.0 200 OK\r\nConnection: keep-alive\r\n"
+		  "Content-Length: 2\r\n\r\nok" },
+		{ "close", 255, 0, "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok" },
+		{ "chunked", 255, 0, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+		  "2\r\nok\r\n0\r\n\r\n" },
+		{ "head_then_get", 255, 1 | 4, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n"
+		  "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello" },
+		{ "continue_then_ok", 255, 0, "HTTP/1.1 100 Continue\r\n\r\n"
+		  "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok" },
+		{ "body_across_reads", 9, 0, "HTTP/1.1 200 OK\r\nContent-Length: 40\r\n\r\n"
+		  "0123456789012345678901234567890123456789" },
+	};
+
+	for (size_t i = 0; i < sizeof(seeds) / sizeof(seeds[0]); i++) {
+		char buf[1024];
+		size_t n = strlen(seeds[i].response);
+
+		buf[0] = (char)seeds[i].chunk;
+		buf[1] = (char)seeds[i].requests;
+		memcpy(buf + 2, seeds[i].response, n);
+		write_seed("fuzz_http1", seeds[i].name, buf, n + 2);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 2) {
@@ -157,5 +200,6 @@ int main(int argc, char **argv)
 	mkdir(dir, 0755);
 	segment_seeds();
 	tcp_seeds();
+	http1_seeds();
 	return 0;
 }

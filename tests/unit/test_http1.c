@@ -88,24 +88,30 @@ static void assert_verdict(const struct conversation *c, struct verdict got,
 		 got.keep_alive_max, c->keep_alive_max);
 }
 
-/* The body of every conversation test: same verdict however it is cut. */
+/* The body of every conversation test: same verdict however it is cut,
+ * with the tracker's fast path for response heads and without it. */
 static void check_conversation(void **state)
 {
 	const struct conversation *c = *state;
 	struct http1_tracker t;
-	char how[64];
+	char how[96];
 
-	for (size_t i = 0; i <= c->request.len; i++) {
-		for (size_t j = 0; j <= c->response.len; j++) {
-			http1_init(&t);
-			feed_in_two(&t, c, i, j);
-			snprintf(how, sizeof(how), "cut at request %zu, response %zu", i, j);
-			assert_verdict(c, verdict_of(&t), how);
+	for (int fast = 0; fast <= 1; fast++) {
+		http1_fast_path = fast;
+		for (size_t i = 0; i <= c->request.len; i++) {
+			for (size_t j = 0; j <= c->response.len; j++) {
+				http1_init(&t);
+				feed_in_two(&t, c, i, j);
+				snprintf(how, sizeof(how), "cut at request %zu, response %zu%s",
+					 i, j, fast ? "" : " (http-parser alone)");
+				assert_verdict(c, verdict_of(&t), how);
+			}
 		}
+		http1_init(&t);
+		feed_bytewise(&t, c);
+		assert_verdict(c, verdict_of(&t), "one byte at a time");
 	}
-	http1_init(&t);
-	feed_bytewise(&t, c);
-	assert_verdict(c, verdict_of(&t), "one byte at a time");
+	http1_fast_path = true;
 }
 
 #define CONVERSATION_TEST(conv) \
@@ -475,6 +481,34 @@ static void test_garbage_after_a_good_request_is_unusable_but_still_http(void **
 	assert_false(http1_reusable(&t));
 }
 
+/* The fast path takes a plain head whole and counts its body (what is
+ * still to come is in fast_body_left); a chunked one it leaves to
+ * http-parser.  Either way the verdict is the one the conversation tests
+ * above check for both paths. */
+static void test_fast_path_takes_plain_heads_and_leaves_the_rest(void **state)
+{
+	struct http1_tracker t;
+
+	(void)state;
+	http1_init(&t);
+	feed_string_request(&t, GET);
+	feed_string_response(&t, "HTTP/1.1 200 OK\r\nServer: nginx\r\nContent-Length: 10\r\n"
+			     "Keep-Alive: timeout=7\r\n\r\nabc");
+	assert_int_equal(t.fast_body_left, 7);
+	assert_int_equal(t.keep_alive_timeout_s, 7);
+	feed_string_response(&t, "defghij");
+	assert_int_equal(t.fast_body_left, 0);
+	assert_true(http1_reusable(&t));
+
+	http1_init(&t);
+	feed_string_request(&t, GET);
+	feed_string_response(&t, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc");
+	assert_int_equal(t.fast_body_left, 0);
+	assert_true(t.response_in_message);
+	feed_string_response(&t, "\r\n0\r\n\r\n");
+	assert_true(http1_reusable(&t));
+}
+
 /* Pipelining is followed up to HTTP1_MAX_OUTSTANDING requests awaiting
  * answers; one more and the tracker gives up rather than lose a method. */
 static void pipeline(struct http1_tracker *t, const char *request, unsigned n)
@@ -671,6 +705,7 @@ int main(void)
 		cmocka_unit_test(test_not_http_is_for_life),
 		cmocka_unit_test(test_not_http_bytes_never_begin_a_request),
 		cmocka_unit_test(test_garbage_after_a_good_request_is_unusable_but_still_http),
+		cmocka_unit_test(test_fast_path_takes_plain_heads_and_leaves_the_rest),
 		cmocka_unit_test(test_pipeline_up_to_the_outstanding_limit_is_followed),
 		cmocka_unit_test(test_head_is_matched_after_the_method_ring_wraps),
 		cmocka_unit_test(test_response_bytes_before_any_request_spoil_the_connection),
