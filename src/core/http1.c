@@ -336,6 +336,10 @@ static bool fast_header(struct fast_head *h, const char *line, size_t len)
 	name_len = (size_t)(colon - line);
 	if (!all_of(line, name_len, TOKEN))
 		return false;
+	/* http-parser takes any name that begins with Transfer-Encoding as
+	 * one ("Transfer-EncodingX" too): leave those to it. */
+	if (name_len > 17 && strncasecmp(line, "transfer-encoding", 17) == 0)
+		return false;
 	for (v = colon + 1; v < end && (*v == ' ' || *v == '\t'); v++)
 		;
 	if (!all_of(v, (size_t)(end - v), TEXT))
@@ -355,8 +359,8 @@ static bool fast_header(struct fast_head *h, const char *line, size_t len)
 		}
 		return true;
 	case 10:
-		while (end > v && (end[-1] == ' ' || end[-1] == '\t'))
-			end--;
+		/* Values as they stand, trailing blanks and all: http-parser
+		 * reads a Connection token followed by a tab as another. */
 		if (name_is(line, name_len, "keep-alive")) {
 			if (h->keep_alive_value != NULL)
 				return false;
