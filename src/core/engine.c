@@ -16,7 +16,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
-#include <poll.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
@@ -308,43 +307,41 @@ static void become_managed(struct conn *c, const struct dest_key *key, bool reus
 	stats_count(c->stats, SP_IN_USE_NOW, 1);
 }
 
-/* What connect() on fd says now, after a retry started a new connect
- * there: done (the kernel's own answer, 0 the first time) or still under
- * way (EALREADY).  A new connect that failed already is left for the
- * program's next call to find, with its one pause. */
-static int connect_answer_after_retry(int fd, const struct sockaddr *addr, socklen_t len)
-{
-	struct pollfd p = { .fd = fd, .events = POLLOUT };
-
-	if (poll(&p, 1, 0) == 1 && p.revents == POLLOUT)
-		return sys.connect(fd, addr, len);
-	errno = EALREADY;
-	return -1;
-}
-
-/* connect() on a socket already managed: asking how a non-blocking
- * connect went, as some programs do instead of SO_ERROR. */
+/* connect() on a socket already managed: how a non-blocking connect went,
+ * as some programs ask instead of SO_ERROR.  Another address is another
+ * connection, which sockpool does not follow. */
 static int connect_again(int fd, struct conn *c, const struct sockaddr *addr, socklen_t len)
 {
 	struct conn_ref ref = conn_ref_of_fd(fd);
-	int rc = sys.connect(fd, addr, len);
-	int err = errno;
-	bool again = false;
+	struct dest_key key;
+	int rc, err;
+	bool again;
 
-	if (rc == 0 || !retry_connect_failed_late(err) || !conn_ref_lock(ref))
-		goto out;
-	again = ref.conn == c && retry_pending_connect(fd, c, err);
+	if (ref.conn != c)
+		return sys.connect(fd, addr, len);
+	if (dest_key_from_sockaddr(&key, addr, len) != 0 || !conn_ref_lock(ref))
+		goto elsewhere;
+	if (memcmp(&key, &c->dest, sizeof(key)) != 0) {	/* keys are zero-filled */
+		pthread_mutex_unlock(&c->lock);
+		goto elsewhere;
+	}
+	rc = sys.connect(fd, addr, len);
+	err = errno;
+	again = rc != 0 && retry_connect_failed_late(err) && retry_pending_connect(fd, c, err);
 	pthread_mutex_unlock(&c->lock);
 	if (again)
-		return connect_answer_after_retry(fd, addr, len);
-out:
+		return 0;	/* connected, as the first connect() after completion says */
 	errno = err;
 	return rc;
+elsewhere:
+	conn_note_broken(ref);
+	return sys.connect(fd, addr, len);
 }
 
 int engine_socket_error(int fd, void *val, socklen_t *len)
 {
 	struct conn_ref ref = conn_ref_of_fd(fd);
+	int saved_errno = errno;
 	int rc = sys.getsockopt(fd, SOL_SOCKET, SO_ERROR, val, len);
 	int err = 0;
 	bool again;
@@ -357,9 +354,10 @@ int engine_socket_error(int fd, void *val, socklen_t *len)
 	again = retry_pending_connect(fd, ref.conn, err);
 	pthread_mutex_unlock(&ref.conn->lock);
 	if (again) {
-		err = 0;	/* what a connect under way reports */
+		err = 0;	/* connected on the new socket */
 		memcpy(val, &err, sizeof(err));
 	}
+	errno = saved_errno;
 	return rc;
 }
 
@@ -415,25 +413,13 @@ int engine_connect(int fd, const struct sockaddr *addr, socklen_t len)
 		errno = saved_errno;
 		return rc;
 	}
-	/* Failed connects are tried again on new sockets (a failed one is in
-	 * no state to connect again): a non-blocking one starts its retry
-	 * and is told EINPROGRESS, as a connect under way would be. */
+	/* Blocking connects are tried again on new sockets (a failed one is
+	 * in no state to connect again).  A non-blocking connect that fails
+	 * at once (no route, no port) gets its error at once, as it would
+	 * have; one that fails later is retried where the program learns of
+	 * it (retry.h). */
 	saved_errno = errno;
-	if (retry_connect_error_is_retryable(saved_errno) && fd_is_nonblocking(fd)) {
-		bool again;
-
-		pthread_mutex_lock(&c->lock);
-		c->dest = key;
-		c->stats = stats_writer_dest(&key);
-		c->connecting = true;
-		again = retry_pending_connect(fd, c, saved_errno);
-		pthread_mutex_unlock(&c->lock);
-		if (again) {
-			become_managed(c, &key, false, true, c->stats);
-			errno = EINPROGRESS;
-			return -1;
-		}
-	} else if (retry_connect_error_is_retryable(saved_errno)) {
+	if (retry_connect_error_is_retryable(saved_errno) && !fd_is_nonblocking(fd)) {
 		pthread_mutex_lock(&c->lock);
 		rc = retry_connect(fd, c, &key, saved_errno);
 		saved_errno = errno;

@@ -9,6 +9,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -20,6 +23,7 @@
 #include "backoff.h"
 #include "engine.h"
 #include "engine_internal.h"
+#include "fdtab.h"
 #include "log.h"
 #include "pool.h"
 #include "rewrite.h"
@@ -69,6 +73,30 @@ static void sleep_ms(uint64_t ms)
 
 	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
 		;
+}
+
+/* Whether fd still holds the socket it held when `before` was taken, and
+ * is still c's: the program may close it (and the number be reused) while
+ * a retry pauses. */
+static bool fd_unchanged(int fd, const struct conn *c, const struct stat *before)
+{
+	struct stat now;
+
+	return fdtab_get(fd) == c && fstat(fd, &now) == 0 &&
+	       now.st_dev == before->st_dev && now.st_ino == before->st_ino;
+}
+
+/* Puts connected socket s under fd, if fd still holds the socket `before`
+ * recorded (then updated to s's): a close() that gave up waiting for c's
+ * lock during a pause may have freed the number for another file.  s is
+ * closed either way. */
+static bool move_onto_unchanged(int s, int fd, struct conn *c, struct stat *before)
+{
+	if (!fd_unchanged(fd, c, before)) {
+		sys.close(s);
+		return false;
+	}
+	return engine_move_socket_onto(s, fd, c) == 0 && fstat(fd, before) == 0;
 }
 
 /* When recovery must be over: our deadline, or the program's own timeout
@@ -158,11 +186,14 @@ static void became_new_connection(struct conn *c)
 int retry_connect(int fd, struct conn *c, const struct dest_key *key, int err)
 {
 	uint64_t deadline = recovery_deadline(c, SO_SNDTIMEO);
+	struct stat before;
 	int s;
 
+	if (fstat(fd, &before) != 0)
+		return -1;
 	errno = err;
 	s = open_connection(c, key, 1, deadline);
-	if (s < 0 || engine_move_socket_onto(s, fd, c) != 0) {
+	if (s < 0 || !move_onto_unchanged(s, fd, c, &before)) {
 		stats_count(stats_writer_dest(key), SP_ERRORS_PASSED, 1);
 		return -1;
 	}
@@ -176,43 +207,96 @@ bool retry_connect_failed_late(int err)
 	return err != EAGAIN && retry_connect_error_is_retryable(err);
 }
 
-bool retry_pending_connect(int fd, struct conn *c, int err)
+/* Whether the socket on fd failed before its handshake ever completed:
+ * no round trip measured, no option agreed.  An established connection
+ * that timed out later (keep-alive, TCP_USER_TIMEOUT) reports ETIMEDOUT
+ * too, and is not a connect to try again. */
+static bool handshake_never_completed(int fd)
+{
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
+
+	memset(&ti, 0, sizeof(ti));
+	return sys.getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) == 0 &&
+	       ti.tcpi_rtt == 0 && ti.tcpi_options == 0;
+}
+
+/* One connect to c->dest on a new non-blocking socket with c's options,
+ * waited for until the deadline: its private fd once connected, or -1 with
+ * errno set to how it failed (ETIMEDOUT when the deadline came first). */
+static int connect_and_wait(struct conn *c, uint64_t deadline)
 {
 	struct sockaddr_storage ss;
 	socklen_t len = dest_key_to_sockaddr(&c->dest, &ss);
-	int status_flags = sys.fcntl(fd, F_GETFL);
+	int s = sys.socket(c->dest.family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	int err = 0;
 
-	if (!c->connecting || !retry_connect_error_is_retryable(err))
+	if (s < 0)
+		return -1;
+	conn_apply_options(c, s);
+	if (sys.connect(s, (struct sockaddr *)&ss, len) != 0) {
+		err = errno;
+		while (err == EINPROGRESS) {
+			struct pollfd p = { .fd = s, .events = POLLOUT };
+			uint64_t now = engine_now_ms();
+			socklen_t elen = sizeof(err);
+			int rc;
+
+			if (now >= deadline) {
+				err = ETIMEDOUT;
+				break;
+			}
+			rc = poll(&p, 1, (int)(deadline - now < 1000 ? deadline - now : 1000));
+			if (rc < 0 && errno != EINTR)
+				err = errno;
+			else if (rc > 0 && sys.getsockopt(s, SOL_SOCKET, SO_ERROR, &err, &elen) != 0)
+				err = errno;
+		}
+	}
+	if (err == 0)
+		return s;
+	sys.close(s);
+	errno = err;
+	return -1;
+}
+
+bool retry_pending_connect(int fd, struct conn *c, int err)
+{
+	int status_flags = sys.fcntl(fd, F_GETFL);
+	struct stat before;
+
+	if (!c->connecting || c->shared || c->broken || !retry_connect_error_is_retryable(err))
+		return false;
+	c->connecting = false;	/* settled here, one way or the other */
+	if (status_flags < 0 || fstat(fd, &before) != 0 || !handshake_never_completed(fd))
 		return false;
 	if (c->connect_attempts == 0)
 		c->connect_deadline_ms = recovery_deadline(c, SO_SNDTIMEO);
-	while (status_flags >= 0 &&
-	       wait_for_retry(c, &c->dest, c->connect_attempts, c->connect_deadline_ms, true)) {
-		int s = sys.socket(c->dest.family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	while (wait_for_retry(c, &c->dest, c->connect_attempts, c->connect_deadline_ms, true)) {
+		int s;
 
 		c->connect_attempts++;
 		stats_count(c->stats, SP_CONNECT_RETRIES, 1);
-		if (s < 0)
+		s = connect_and_wait(c, c->connect_deadline_ms);
+		if (s < 0) {
+			if (retry_connect_error_is_retryable(errno))
+				continue;
 			break;
-		conn_apply_options(c, s);
-		/* The program's O_NONBLOCK (and the rest of its file status
-		 * flags): the new connect starts as its own would have. */
-		if (sys.fcntl(s, F_SETFL, status_flags) == 0 &&
-		    (sys.connect(s, (struct sockaddr *)&ss, len) == 0 || errno == EINPROGRESS)) {
-			if (engine_move_socket_onto(s, fd, c) != 0)
-				break;
-			c->dev = 0;
-			c->inode = 0;
-			log_debug("fd %d: connect failed (%s); trying again on a new socket",
-				  fd, strerror(err));
-			return true;
 		}
-		err = errno;
-		sys.close(s);
-		if (!retry_connect_error_is_retryable(err))
+		/* Connected: it takes the fd's place with the program's
+		 * O_NONBLOCK and other status flags. */
+		if (sys.fcntl(s, F_SETFL, status_flags) != 0) {
+			sys.close(s);
 			break;
+		}
+		if (!move_onto_unchanged(s, fd, c, &before))
+			break;
+		c->dev = 0;
+		c->inode = 0;
+		log_debug("fd %d: connect failed (%s); connected again on a new socket",
+			  fd, strerror(err));
+		return true;
 	}
-	c->connecting = false;
 	stats_count(c->stats, SP_ERRORS_PASSED, 1);
 	return false;
 }
@@ -294,6 +378,10 @@ static bool replay_exchange(struct conn *c, const struct io_call *call, enum fai
 {
 	int timeout = io_call_sends(call) ? SO_SNDTIMEO : SO_RCVTIMEO;
 	uint64_t deadline = recovery_deadline(c, timeout);
+	struct stat before;
+
+	if (fstat(call->fd, &before) != 0)
+		return false;
 
 	/* EOF on a connection that had been idle: the server closed it at
 	 * that age, which bounds its idle timeout. */
@@ -306,7 +394,7 @@ static bool replay_exchange(struct conn *c, const struct io_call *call, enum fai
 			return false;
 		c->attempts++;
 		s = open_connection(c, &c->dest, 0, deadline);
-		if (s < 0 || engine_move_socket_onto(s, call->fd, c) != 0)
+		if (s < 0 || !move_onto_unchanged(s, call->fd, c, &before))
 			return false;
 		became_new_connection(c);
 		stats_count(c->stats, replay_counter[why], 1);
@@ -320,20 +408,16 @@ static bool replay_exchange(struct conn *c, const struct io_call *call, enum fai
 	return false;
 }
 
-enum retry_verdict retry_call_after_failed_connect(struct conn_ref ref,
-						   const struct io_call *call, int err)
+bool retry_call_after_failed_connect(struct conn_ref ref, const struct io_call *call, int err)
 {
 	struct conn *c = ref.conn;
 	bool again;
 
 	if (c == NULL || !retry_connect_failed_late(err) || !conn_ref_lock(ref))
-		return RETRY_NOT;
-	again = c->connecting && fd_still_holds(c, call->fd) &&
-		retry_pending_connect(call->fd, c, err);
+		return false;
+	again = retry_pending_connect(call->fd, c, err);
 	pthread_mutex_unlock(&c->lock);
-	if (!again)
-		return RETRY_NOT;
-	return call_may_block(call) ? RETRY_CALL_AGAIN : RETRY_ANSWER_EAGAIN;
+	return again;
 }
 
 /* The call failed with `why`: recovers the connection if that is safe.
@@ -392,6 +476,7 @@ static uint64_t known_idle_timeout_ms(const struct conn *c)
 static void avoid_stale_for_unsafe(struct conn_ref ref, const struct io_call *call)
 {
 	struct conn *c = ref.conn;
+	struct stat before;
 	const char *data;
 	size_t len;
 	int s;
@@ -407,8 +492,10 @@ static void avoid_stale_for_unsafe(struct conn_ref ref, const struct io_call *ca
 	    engine_now_ms() - c->idle_since_ms < known_idle_timeout_ms(c) / 2 ||
 	    !call_may_block(call))
 		goto out;
+	if (fstat(call->fd, &before) != 0)
+		goto out;
 	s = open_connection(c, &c->dest, 0, recovery_deadline(c, SO_SNDTIMEO));
-	if (s >= 0 && engine_move_socket_onto(s, call->fd, c) == 0) {
+	if (s >= 0 && move_onto_unchanged(s, call->fd, c, &before)) {
 		became_new_connection(c);
 		stats_count(c->stats, SP_FRESH_FOR_UNSAFE, 1);
 		log_debug("fd %d: a non-idempotent request gets a new connection", call->fd);
@@ -438,27 +525,13 @@ ssize_t retry_io(struct io_call *call)
 	if (io_call_sends(call) && rewrite_send(ref, call, &n)) {
 		err = errno;	/* sent and recorded by rewrite.c */
 	} else {
-		for (;;) {
-			enum retry_verdict verdict;
-
+		do {
 			n = io_call_make(call);
 			err = errno;
 			why = failure_of(call, n, err);
-			if (why != FAILURE_CONNECT) {
-				if (why == FAILURE_NONE || ref.conn == NULL ||
-				    !recover(ref, call, why))
-					break;
-				continue;
-			}
-			verdict = retry_call_after_failed_connect(ref, call, err);
-			if (verdict == RETRY_NOT)
-				break;
-			if (verdict == RETRY_ANSWER_EAGAIN) {
-				n = -1;
-				err = EAGAIN;
-				break;
-			}
-		}
+		} while (why != FAILURE_NONE && ref.conn != NULL &&
+			 (why == FAILURE_CONNECT ? retry_call_after_failed_connect(ref, call, err)
+						 : recover(ref, call, why)));
 		if (n < 0 && err == ENOTSOCK &&
 		    (call->kind == IO_WRITE || call->kind == IO_WRITEV)) {
 			/* The number holds a file or pipe now: the socket was

@@ -22,13 +22,18 @@
  *    again.
  *  - Every retry takes from the destination's budget (budget.h).
  *  - A non-blocking connect is retried where the program learns that it
- *    failed: connect() itself, getsockopt(SO_ERROR), connect() called
- *    again, or a data call.  That call waits one backoff pause, starts a
- *    new non-blocking connect moved onto the fd, and answers as for a
- *    connect in progress (EINPROGRESS, SO_ERROR 0, EALREADY, EAGAIN); the
- *    program's poll or epoll then waits on the new connect, and a failure
- *    of that one is retried at the next call.  So an event loop is held
- *    up by one pause at a time, never by the whole series.
+ *    failed: getsockopt(SO_ERROR), connect() called again, or a data call.
+ *    There sockpool connects again on private sockets, with the same
+ *    pauses and deadline, waits for each outcome, and moves a socket onto
+ *    the fd only once it is connected: the program is then told the truth
+ *    (SO_ERROR 0, connect() 0, the call goes through), or, when every
+ *    attempt failed, the first error.  Answering "connected" or "in
+ *    progress" for a connect not yet made would break what programs build
+ *    on the answer (falling back to the next address, port probes, their
+ *    own connect timeouts), so the program's thread waits instead, as in
+ *    a blocking connect, and only when its connect has failed.  A socket
+ *    that did connect and timed out later is not retried (TCP_INFO tells
+ *    the two apart), nor one shared with another fd.
  *  - Exchanges are replayed for blocking calls only: a non-blocking
  *    program gets a reset or broken pipe as it would have.
  *  - Managed sends use MSG_NOSIGNAL; an EPIPE that finally reaches the
@@ -57,22 +62,17 @@ int retry_connect(int fd, struct conn *c, const struct dest_key *key, int err);
 bool retry_connect_failed_late(int err);
 
 /* c's non-blocking connect on fd failed with err, as the program's current
- * call has just learned: if the rules allow a retry, waits one backoff
- * pause, starts a new connect with the program's options and file status
- * flags and moves it onto fd; true then.  false (c->connecting cleared)
- * when the failure must reach the program.  Caller holds c->lock. */
+ * call has just learned: if the rules allow, connects again (waiting for
+ * the outcome) and moves the connected socket onto fd with the program's
+ * options and file status flags; true then.  false when the failure must
+ * reach the program.  c->connecting is cleared either way.  Caller holds
+ * c->lock. */
 bool retry_pending_connect(int fd, struct conn *c, int err);
 
-enum retry_verdict {
-	RETRY_NOT,		/* the failure goes to the program */
-	RETRY_CALL_AGAIN,	/* a new connect is under way: make the call again */
-	RETRY_ANSWER_EAGAIN,	/* ... and the call may not block: EAGAIN */
-};
-
-/* A data call on fd failed with err, maybe a failed non-blocking connect
- * that the call has just learned of: retried per the rules. */
-enum retry_verdict retry_call_after_failed_connect(struct conn_ref ref,
-						   const struct io_call *call, int err);
+/* A data call failed with err, maybe a failed non-blocking connect that
+ * the call has just learned of: true when a new connection stands under
+ * the fd and the call may be made again. */
+bool retry_call_after_failed_connect(struct conn_ref ref, const struct io_call *call, int err);
 
 /* A data call on a managed fd: made, recovered if it fails where that is
  * safe, recorded, and returned as the program must see it. */

@@ -93,19 +93,10 @@ bool rewrite_send(struct conn_ref ref, const struct io_call *call, ssize_t *resu
 			*result = -1;	/* nothing sent: the program tries later */
 			return true;
 		}
-		/* Nothing went out because the connect failed: a new one may
-		 * be under way (retry.h), and the request still to be sent. */
-		if (sent == 0) {
-			enum retry_verdict verdict = retry_call_after_failed_connect(ref, call, err);
-
-			if (verdict == RETRY_CALL_AGAIN)
-				continue;
-			if (verdict == RETRY_ANSWER_EAGAIN) {
-				errno = EAGAIN;
-				*result = -1;
-				return true;
-			}
-		}
+		/* Nothing went out because the connect failed: a new
+		 * connection may take its place (retry.h). */
+		if (sent == 0 && retry_call_after_failed_connect(ref, call, err))
+			continue;
 
 		/* Where a real write would have stopped cannot be told: the
 		 * program gets the error, and the connection is not pooled. */

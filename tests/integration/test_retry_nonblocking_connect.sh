@@ -10,14 +10,16 @@
 #   epoll-connect  epoll, then connect() again (APR's way)
 # Proves that under sockpool each of them gets through the window with
 # every GET answered once: the failed connect is retried where the program
-# learns of it, one pause at a time, and the program is answered as for a
-# connect under way (SO_ERROR 0, EAGAIN, EALREADY) and waits in its own
-# loop for the new one.  As in the blocking test, a connect the kernel
+# learns of it, and the program is told it is connected only once a new
+# connection is.  As in the blocking test, a connect the kernel
 # completed into the backlog just before the listening socket closed is
 # reset after the request went out; a non-blocking program gets that reset
 # (nothing is replayed for it), at most 2 per run.
 #
 # The controls, without sockpool, show the refusals reach each program.
+# Last, clients/connect_truth.py checks that what programs build on a
+# connect's outcome (port probes, falling back to the next address, poll
+# then SO_ERROR) is unchanged under sockpool.
 source "$(dirname "$0")/lib.sh"
 
 client=$LIB_DIR/clients/paced_client.py
@@ -67,4 +69,11 @@ for io in timeout epoll epoll-connect; do
 	assert_ge "$io control: requests refused without sockpool" 1 \
 		"$(count_lines ' error ConnectionRefusedError' "$WORK/$io.control")"
 done
+
+# What programs build on a connect's outcome stays true: retries happen
+# underneath, and a connect that finally failed is still reported as
+# failed (a closed port stays closed, the next address is tried).
+fault_server_start truth
+"$BUILD/sockpool" -- /usr/bin/python3 "$LIB_DIR/clients/connect_truth.py" \
+	"$FAULT_PORT" "$(free_port)" || fail "a connect's outcome changed under sockpool"
 echo "ok: event-loop programs get through a refusal window, each GET answered once"
