@@ -7,7 +7,10 @@
 #    (static index.html, access log off), with 1 and 4 threads, five ways:
 #    as it is (a new connection per request), under sockpool, in its
 #    keep-alive mode (-k, one connection per thread: the limit pooling can
-#    approach), through an HAProxy sidecar (`http-reuse always`) and
+#    approach), the same with the socket(), 2 setsockopt() and close() the
+#    program makes per request (-k -s: the ceiling for sockpool, which
+#    leaves the program's calls to it), through an HAProxy sidecar
+#    (`http-reuse always`) and
 #    through an nginx sidecar (upstream `keepalive`); see sidecars.sh.
 #    For each, the connections the origin nginx accepted and the TIME_WAIT
 #    sockets left, per 10,000 requests.  Each measured run gets servers of
@@ -103,6 +106,7 @@ client_run() {	# kind threads
 	case $kind in
 	shim) launcher=("$BUILD/sockpool" --) ;;
 	keep) options=(-k) ;;
+	ceiling) options=(-k -s) ;;
 	haproxy) haproxy_start "$NGINX_PORT"; port=$HAPROXY_PORT ;;
 	nginxsc) nginx_sidecar_start "$NGINX_PORT"; port=$SIDECAR_PORT ;;
 	esac
@@ -128,15 +132,16 @@ client_run() {	# kind threads
 	fi
 }
 
-kinds=(plain shim keep haproxy nginxsc)
+kinds=(plain shim keep ceiling haproxy nginxsc)
 declare -A kind_label=(
 	[plain]="new connection per request"
 	[shim]="the same under sockpool"
 	[keep]="keep-alive (-k), the limit"
+	[ceiling]="keep-alive plus the program's socket(), setsockopt() x2, close() (-k -s)"
 	[haproxy]="via HAProxy sidecar (http-reuse always)"
 	[nginxsc]="via nginx sidecar (upstream keepalive)"
 )
-declare -A kind_short=([plain]="unpooled" [shim]="sockpool" [keep]="keep-alive (limit)"
+declare -A kind_short=([plain]="unpooled" [shim]="sockpool" [keep]="keep-alive (limit)" [ceiling]="-k + own calls"
 	[haproxy]="HAProxy sidecar" [nginxsc]="nginx sidecar")
 
 tw_start=$(host_time_wait)
@@ -381,7 +386,7 @@ report_rps() {
 report_targets() {
 	local threads
 	for threads in 1 4; do
-		echo "- $threads thread(s): sockpool reaches $(ratio "${median[shim_$threads]}" "${median[keep_$threads]}") of the keep-alive limit (target ≥ 90 %: $(verdict "${median[shim_$threads]}" "${median[keep_$threads]}" 0.9)), $(ratio "${median[shim_$threads]}" "${median[haproxy_$threads]}") of the HAProxy sidecar (target ≥ 130 %: $(verdict "${median[shim_$threads]}" "${median[haproxy_$threads]}" 1.3)), $(ratio "${median[shim_$threads]}" "${median[nginxsc_$threads]}") of the nginx sidecar and $(ratio "${median[shim_$threads]}" "${median[plain_$threads]}") of the unpooled rate."
+		echo "- $threads thread(s): sockpool reaches $(ratio "${median[shim_$threads]}" "${median[keep_$threads]}") of the keep-alive limit (target ≥ 90 %: $(verdict "${median[shim_$threads]}" "${median[keep_$threads]}" 0.9)), $(ratio "${median[shim_$threads]}" "${median[haproxy_$threads]}") of the HAProxy sidecar (target ≥ 130 %: $(verdict "${median[shim_$threads]}" "${median[haproxy_$threads]}" 1.3)), $(ratio "${median[shim_$threads]}" "${median[nginxsc_$threads]}") of the nginx sidecar and $(ratio "${median[shim_$threads]}" "${median[plain_$threads]}") of the unpooled rate; the ceiling (keep-alive with the per-request calls sockpool leaves to the program) is $(ratio "${median[ceiling_$threads]}" "${median[keep_$threads]}") of the limit, and sockpool reaches $(ratio "${median[shim_$threads]}" "${median[ceiling_$threads]}") of it."
 	done
 }
 

@@ -1,7 +1,7 @@
 /*
  * naive_client.c: the anti-pattern from the field, on purpose.
  *
- *   naive_client [-n N] [-t T] [-e FILE] [-p MS] [-k] [-m METHOD] [-1] [-c] [-q]
+ *   naive_client [-n N] [-t T] [-e FILE] [-p MS] [-k [-s]] [-m METHOD] [-1] [-c] [-q]
  *                HOST PORT PATH
  *
  * Like many legacy clients, it opens a brand-new TCP connection for every
@@ -17,7 +17,9 @@
  * Content-Length, chunked, HEAD/204/304, read to EOF), every body can be
  * compared byte for byte with a file (-e), and anything wrong counts as an
  * error.  -k gives the other end of the scale for benchmarks: one
- * keep-alive connection per thread for all its requests.
+ * keep-alive connection per thread for all its requests; -k -s adds the
+ * socket(), setsockopt() and close() of the connect-per-request client,
+ * which sockpool leaves to the program: the ceiling for it.
  *
  * Output: one line on stdout,
  *   requests=N ok=N errors=N seconds=S rps=R
@@ -54,6 +56,7 @@ struct options {
 	int threads;
 	long pause_ms;
 	bool keep_alive, http10, send_close, quiet;
+	bool spare_socket;	/* -s */
 	const char *method, *host, *path;
 	int port;
 	struct sockaddr_storage addr;
@@ -139,6 +142,20 @@ static int conn_open(struct conn *c)
 	}
 	c->fd = fd;
 	return 0;
+}
+
+/* -s: the calls a connect-per-request client makes besides its request,
+ * on a socket that is never connected. */
+static void spare_socket_calls(void)
+{
+	struct timeval tv = { .tv_sec = IO_TIMEOUT_S };
+	int fd = socket(opt.addr.ss_family, SOCK_STREAM, 0);
+
+	if (fd < 0)
+		return;
+	(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	close(fd);
 }
 
 static void conn_close(struct conn *c)
@@ -462,6 +479,8 @@ static int do_request(struct worker *w, long req, struct conn *c, struct respons
 	char detail[160];
 	bool reusable = false;
 
+	if (opt.spare_socket)
+		spare_socket_calls();
 	for (int attempt = 0;; attempt++) {
 		bool reused = c->fd >= 0;
 		bool answered = false;
@@ -545,6 +564,9 @@ static void usage(FILE *f)
 		"  -e FILE    every body must equal FILE byte for byte\n"
 		"  -p MS      pause before each request after a thread's first (default 0)\n"
 		"  -k         keep-alive: one connection per thread for all its requests\n"
+		"  -s         with -k, also make, set up and close an unused socket per\n"
+		"             request, as the connect-per-request client does (benchmarks:\n"
+		"             the most pooling behind the program's own calls can reach)\n"
 		"  -m METHOD  request method (default GET)\n"
 		"  -1         HTTP/1.0 instead of HTTP/1.1\n"
 		"  -c         send \"Connection: close\"\n"
@@ -669,13 +691,14 @@ static void parse_args(int argc, char **argv)
 	opt.requests = 100;
 	opt.threads = 1;
 	opt.method = "GET";
-	while ((ch = getopt(argc, argv, "n:t:e:p:km:1cqh")) != -1) {
+	while ((ch = getopt(argc, argv, "n:t:e:p:ksm:1cqh")) != -1) {
 		switch (ch) {
 		case 'n': opt.requests = parse_number(optarg, "-n", 1, 1000000000L); break;
 		case 't': opt.threads = (int)parse_number(optarg, "-t", 1, 1024); break;
 		case 'e': read_expected(optarg); break;
 		case 'p': opt.pause_ms = parse_number(optarg, "-p", 0, 3600000L); break;
 		case 'k': opt.keep_alive = true; break;
+		case 's': opt.spare_socket = true; break;
 		case 'm': opt.method = optarg; break;
 		case '1': opt.http10 = true; break;
 		case 'c': opt.send_close = true; break;
@@ -683,6 +706,10 @@ static void parse_args(int argc, char **argv)
 		case 'h': usage(stdout); exit(0);
 		default: usage(stderr); exit(2);
 		}
+	}
+	if (opt.spare_socket && !opt.keep_alive) {
+		fprintf(stderr, "naive_client: -s goes with -k\n");
+		exit(2);
 	}
 	if (argc - optind != 3) {
 		usage(stderr);

@@ -61,6 +61,7 @@ static int on_request_begin(http_parser *p)
 	t->request_keyed = false;
 	t->request_in_header_value = false;
 	t->request_header_name_len = 0;
+	t->request_in_message = true;
 	return 0;
 }
 
@@ -138,6 +139,7 @@ static int on_request_complete(http_parser *p)
 
 	t->requests_done++;
 	t->request_keep_alive = http_should_keep_alive(p) != 0;
+	t->request_in_message = false;
 	return 0;
 }
 
@@ -315,11 +317,12 @@ static bool name_is(const char *name, size_t len, const char *lower)
 	return len == strlen(lower) && strncasecmp(name, lower, len) == 0;
 }
 
-/* What the scanner learned from one response head. */
+/* What the scanner learned from one head. */
 struct fast_head {
 	bool http11;
 	bool close, keep_alive;		/* Connection tokens */
 	bool have_length;
+	bool keyed;			/* an Idempotency-Key header */
 	uint64_t length;
 	const char *keep_alive_value;	/* the Keep-Alive header's, or NULL */
 	size_t keep_alive_len;
@@ -379,6 +382,10 @@ static bool fast_header(struct fast_head *h, const char *line, size_t len)
 		return true;
 	case 17:
 		return !name_is(line, name_len, "transfer-encoding");
+	case 15:
+		if (name_is(line, name_len, IDEMPOTENCY_KEY))
+			h->keyed = true;
+		return true;
 	case 16:
 		return !name_is(line, name_len, "proxy-connection");
 	case 7:
@@ -458,6 +465,97 @@ static size_t fast_response(struct http1_tracker *t, const char *data, size_t le
 	return head_len + body;
 }
 
+/* The methods the request fast path takes, as http-parser numbers them. */
+static const struct {
+	const char *name;	/* with the space after it */
+	unsigned char len;
+	enum http_method method;
+} fast_methods[] = {
+	{ "GET ", 4, HTTP_GET }, { "POST ", 5, HTTP_POST }, { "HEAD ", 5, HTTP_HEAD },
+	{ "PUT ", 4, HTTP_PUT }, { "DELETE ", 7, HTTP_DELETE },
+	{ "OPTIONS ", 8, HTTP_OPTIONS }, { "PATCH ", 6, HTTP_PATCH },
+};
+
+/* The request line: a method we know, an origin-form target of visible
+ * ASCII, HTTP/1.x; the method, or -1. */
+static int fast_request_line(struct fast_head *h, const char *line, size_t len)
+{
+	const char *target = NULL, *sp;
+	int method = -1;
+
+	for (size_t i = 0; i < sizeof(fast_methods) / sizeof(fast_methods[0]); i++) {
+		if (len > fast_methods[i].len &&
+		    memcmp(line, fast_methods[i].name, fast_methods[i].len) == 0) {
+			method = (int)fast_methods[i].method;
+			target = line + fast_methods[i].len;
+			break;
+		}
+	}
+	if (method < 0 || *target != '/' || len < 9 ||
+	    memcmp(line + len - 9, " HTTP/1.", 8) != 0 ||
+	    (line[len - 1] != '0' && line[len - 1] != '1'))
+		return -1;
+	sp = line + len - 9;
+	if (sp <= target || memchr(target, ' ', (size_t)(sp - target)) != NULL)
+		return -1;
+	for (const char *p = target; p < sp; p++)
+		if (*p <= 0x20 || *p >= 0x7f)
+			return -1;
+	h->http11 = line[len - 1] == '1';
+	return method;
+}
+
+/* The request's end: counted as on_request_complete counts it. */
+static void fast_request_complete(struct http1_tracker *t)
+{
+	t->request_in_message = false;
+	t->requests_done++;
+	t->request_keep_alive = true;	/* the fast path takes no other */
+}
+
+/* Reads a whole request head at the start of data (and what of its body
+ * is there); the bytes it took, or 0 to leave them all to http-parser. */
+static size_t fast_request(struct http1_tracker *t, const char *data, size_t len)
+{
+	struct fast_head h = { 0 };
+	const char *end = header_section_end(data, len < FAST_HEAD_MAX ? len : FAST_HEAD_MAX);
+	const char *line = data, *eol;
+	size_t head_len, body;
+	unsigned slot;
+	int method;
+
+	if (end == NULL)
+		return 0;
+	eol = line_end(line, end + 2);
+	if (eol == NULL || (method = fast_request_line(&h, line, (size_t)(eol - line))) < 0)
+		return 0;
+	for (line = eol + 2; line < end + 2; line = eol + 2) {
+		eol = line_end(line, end + 2);
+		if (eol == NULL || !fast_header(&h, line, (size_t)(eol - line)))
+			return 0;
+	}
+	if (h.close || (!h.http11 && !h.keep_alive) ||
+	    t->requests_started - t->responses_done >= HTTP1_MAX_OUTSTANDING)
+		return 0;
+
+	/* on_request_begin and on_request_headers_complete, in one. */
+	t->protocol = HTTP1_HTTP;
+	t->requests_started++;
+	t->request_in_message = true;
+	slot = (t->requests_started - 1) % HTTP1_MAX_OUTSTANDING;
+	t->methods[slot] = (uint8_t)method;
+	if (method_is_idempotent((unsigned)method) || h.keyed)
+		t->replay_safe |= (uint16_t)(1u << slot);
+	else
+		t->replay_safe &= (uint16_t)~(1u << slot);
+	head_len = (size_t)(end - data) + 4;
+	body = len - head_len < h.length ? len - head_len : (size_t)h.length;
+	t->fast_request_body_left = h.length - body;
+	if (t->fast_request_body_left == 0)
+		fast_request_complete(t);
+	return head_len + body;
+}
+
 /* ---- the tracker ---- */
 
 void http1_init(struct http1_tracker *t)
@@ -476,6 +574,21 @@ void http1_feed_request(struct http1_tracker *t, const char *data, size_t len)
 	size_t used;
 
 	if (t->protocol == HTTP1_NOT_HTTP || t->unusable || len == 0)
+		return;
+	while (len > 0) {
+		if (t->fast_request_body_left > 0) {
+			used = len < t->fast_request_body_left ? len : (size_t)t->fast_request_body_left;
+			t->fast_request_body_left -= used;
+			if (t->fast_request_body_left == 0)
+				fast_request_complete(t);
+		} else if (!http1_fast_path || t->request_in_message ||
+			   (used = fast_request(t, data, len)) == 0) {
+			break;
+		}
+		data += used;
+		len -= used;
+	}
+	if (len == 0)
 		return;
 	used = http_parser_execute(&t->request_parser, &request_settings, data, len);
 	if (HTTP_PARSER_ERRNO(&t->request_parser) != HPE_OK) {

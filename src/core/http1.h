@@ -58,10 +58,14 @@ struct http1_tracker {
 	/* Body bytes still to come of a response whose head the fast path
 	 * read (http1.c): they are counted, not parsed. */
 	uint64_t fast_body_left;
+	/* The same for the request side: a request's body still to be sent,
+	 * and whether http-parser is inside a request (fast path off). */
+	uint64_t fast_request_body_left;
+	bool request_in_message;
 };
 
-/* Whether plain, whole response heads are read by http1.c's own scanner
- * instead of http-parser (true; tests compare the two). */
+/* Whether plain, whole request and response heads are read by http1.c's
+ * own scanner instead of http-parser (true; tests compare the two). */
 extern bool http1_fast_path;
 
 void http1_init(struct http1_tracker *t);

@@ -9,7 +9,8 @@
  *                         writes it, and some damaged
  *   DIR/fuzz_http1/       responses as servers write them (nginx's, with
  *                         Keep-Alive, pipelined, HTTP/1.0, chunked, HEAD,
- *                         100 Continue), fed whole and in small chunks
+ *                         100 Continue) and requests as clients do, fed
+ *                         whole and in small chunks
  *
  * The segment is built from stats_layout.h alone, as a foreign writer
  * would, so the seeds follow any change of layout.
@@ -177,6 +178,16 @@ static void http1_seeds(void)
 		  "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok" },
 		{ "body_across_reads", 9, 0, "HTTP/1.1 200 OK\r\nContent-Length: 40\r\n\r\n"
 		  "0123456789012345678901234567890123456789" },
+		/* The program's side (byte 1, bit 6). */
+		{ "request_curl", 255, 0x40, "GET /index.html HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n"
+		  "User-Agent: curl/7.88.1\r\nAccept: */*\r\n\r\n" },
+		{ "request_post_keyed_chunks_5", 4, 0x40, "POST /orders HTTP/1.1\r\nHost: x\r\n"
+		  "Idempotency-Key: 8e03978e\r\nContent-Length: 7\r\n\r\npayload"
+		  "GET /next HTTP/1.1\r\nHost: x\r\n\r\n" },
+		{ "request_http10_keep_alive", 255, 0x40, "HEAD / HTTP/1.0\r\n"
+		  "Connection: keep-alive\r\n\r\nDELETE /x?y=1 HTTP/1.1\r\nHost: x\r\n\r\n" },
+		{ "request_chunked", 255, 0x40, "PUT /f HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+		  "3\r\nabc\r\n0\r\n\r\n" },
 	};
 
 	for (size_t i = 0; i < sizeof(seeds) / sizeof(seeds[0]); i++) {

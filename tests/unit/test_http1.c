@@ -509,6 +509,31 @@ static void test_fast_path_takes_plain_heads_and_leaves_the_rest(void **state)
 	assert_true(http1_reusable(&t));
 }
 
+/* The same on the request side: a plain POST's head is taken whole and
+ * its body counted; a keyed POST is replay-safe, an unkeyed one not. */
+static void test_fast_path_takes_plain_requests(void **state)
+{
+	struct http1_tracker t;
+
+	(void)state;
+	http1_init(&t);
+	feed_string_request(&t, "POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: 6\r\n\r\nab");
+	assert_int_equal(t.fast_request_body_left, 4);
+	assert_int_equal(t.protocol, HTTP1_HTTP);
+	assert_true(t.request_in_message);
+	feed_string_request(&t, "cdef");
+	assert_false(t.request_in_message);
+	assert_int_equal(t.requests_done, 1);
+	assert_false(http1_outstanding_replay_safe(&t));
+
+	http1_init(&t);
+	feed_string_request(&t, "POST /a HTTP/1.1\r\nIdempotency-Key: k1\r\nContent-Length: 0\r\n\r\n");
+	assert_int_equal(t.requests_done, 1);
+	assert_true(http1_outstanding_replay_safe(&t));
+	feed_string_response(&t, OK_5);
+	assert_true(http1_reusable(&t));
+}
+
 /* Pipelining is followed up to HTTP1_MAX_OUTSTANDING requests awaiting
  * answers; one more and the tracker gives up rather than lose a method. */
 static void pipeline(struct http1_tracker *t, const char *request, unsigned n)
@@ -706,6 +731,7 @@ int main(void)
 		cmocka_unit_test(test_not_http_bytes_never_begin_a_request),
 		cmocka_unit_test(test_garbage_after_a_good_request_is_unusable_but_still_http),
 		cmocka_unit_test(test_fast_path_takes_plain_heads_and_leaves_the_rest),
+		cmocka_unit_test(test_fast_path_takes_plain_requests),
 		cmocka_unit_test(test_pipeline_up_to_the_outstanding_limit_is_followed),
 		cmocka_unit_test(test_head_is_matched_after_the_method_ring_wraps),
 		cmocka_unit_test(test_response_bytes_before_any_request_spoil_the_connection),
