@@ -262,7 +262,7 @@ static struct pool_socket parked_socket_of(const struct conn *c, int fd)
 {
 	return (struct pool_socket){ .dev = c->dev, .inode = c->inode,
 				     .notes = conn_socket_notes(c, fd),
-				     .digest = conn_options_digest(c) };
+				     .digest = conn_options_digest(c), .stats = c->stats };
 }
 
 /* Moves pooled socket idle_fd onto the program's fd, which becomes that
@@ -290,8 +290,10 @@ static bool fd_is_nonblocking(int fd)
 	return flags >= 0 && (flags & O_NONBLOCK);
 }
 
-/* connecting: its non-blocking connect is under way (conn.h).  stats:
- * key's statistics record when the caller has it at hand, or NULL. */
+/* connecting: its non-blocking connect is under way (conn.h).  stats, for
+ * a socket reused from the pool: key's statistics record as the pool has
+ * it (NULL when the segment has no room for key: looking again would only
+ * scan the full table again).  A new connection looks it up. */
 static void become_managed(struct conn *c, const struct dest_key *key, bool reused,
 			   bool connecting, struct sp_stats_dest *stats)
 {
@@ -300,7 +302,7 @@ static void become_managed(struct conn *c, const struct dest_key *key, bool reus
 	c->connecting = connecting;
 	c->reused = reused;
 	c->dest = *key;
-	c->stats = stats != NULL ? stats : stats_writer_dest(key);
+	c->stats = reused ? stats : stats_writer_dest(key);
 	c->in_use_counted = true;
 	pthread_mutex_unlock(&c->lock);
 	stats_count(c->stats, reused ? SP_CONNS_REUSED : SP_CONNS_OPENED, 1);

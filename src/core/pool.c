@@ -43,7 +43,10 @@ static struct pool_dest *dest_find(struct pool *p, const struct dest_key *key)
 	return d;
 }
 
-static struct pool_dest *dest_find_or_add(struct pool *p, const struct dest_key *key)
+/* stats: key's statistics record if the caller has it, else NULL (it is
+ * looked up, at a cost that grows with the destinations). */
+static struct pool_dest *dest_find_or_add(struct pool *p, const struct dest_key *key,
+					  struct sp_stats_dest *stats)
 {
 	struct pool_dest *d = dest_find(p, key);
 
@@ -54,7 +57,7 @@ static struct pool_dest *dest_find_or_add(struct pool *p, const struct dest_key 
 		return NULL;
 	d->key = *key;
 	d->next_expiry_ms = UINT64_MAX;
-	d->stats = stats_writer_dest(key);
+	d->stats = stats != NULL ? stats : stats_writer_dest(key);
 	budget_init(&d->budget, p->now_ms());
 	HASH_ADD(hh, p->dests, key, sizeof(d->key), d);
 	p->ndests++;
@@ -179,7 +182,7 @@ int pool_checkin(struct pool *p, const struct dest_key *key, struct pool_socket 
 		s.inode = st.st_ino;
 	}
 	pthread_mutex_lock(&p->lock);
-	d = dest_find_or_add(p, key);
+	d = dest_find_or_add(p, key, s.stats);
 	if (d == NULL) {
 		pthread_mutex_unlock(&p->lock);
 		goto refuse;
@@ -271,7 +274,7 @@ void pool_learn_idle_timeout(struct pool *p, const struct dest_key *key,
 	if (idle_age_ms > UINT32_MAX)
 		idle_age_ms = UINT32_MAX;
 	pthread_mutex_lock(&p->lock);
-	d = dest_find_or_add(p, key);
+	d = dest_find_or_add(p, key, NULL);
 	if (d != NULL) {
 		(void)dest_learned_keep_ms(d, now);	/* forgets a stale lesson */
 		if (d->learned_idle_ms == 0 || idle_age_ms < d->learned_idle_ms)
@@ -305,7 +308,7 @@ void pool_note_requests(struct pool *p, const struct dest_key *key, uint32_t n)
 	if (n == 0)
 		return;
 	pthread_mutex_lock(&p->lock);
-	d = dest_find_or_add(p, key);
+	d = dest_find_or_add(p, key, NULL);
 	if (d != NULL)
 		budget_note_requests(&d->budget, now, n);
 	pthread_mutex_unlock(&p->lock);
@@ -318,7 +321,7 @@ bool pool_take_retry(struct pool *p, const struct dest_key *key, unsigned percen
 	bool allowed = false;
 
 	pthread_mutex_lock(&p->lock);
-	d = dest_find_or_add(p, key);
+	d = dest_find_or_add(p, key, NULL);
 	if (d != NULL)
 		allowed = budget_take_retry(&d->budget, now, percent);
 	pthread_mutex_unlock(&p->lock);

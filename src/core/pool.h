@@ -52,7 +52,9 @@ struct pool_socket {
 	uint32_t notes;		/* the caller's, given back at checkout, */
 	uint64_t digest;	/* as is this */
 	uint64_t idle_since_ms;	/* set by checkout: when it was parked */
-	struct sp_stats_dest *stats;	/* set by checkout: the key's record */
+	struct sp_stats_dest *stats;	/* the key's statistics record: given
+					 * to checkin when known (it saves a
+					 * lookup), set by checkout */
 };
 
 struct pool_idle {
