@@ -414,6 +414,30 @@ static bool fast_status_line(struct fast_head *h, const char *line, size_t len)
 	       all_of(line + 12, len - 12, TEXT);
 }
 
+/* The header lines from `line` to the empty one that ends at end + 4
+ * (header_section_end's): false for any the fast path leaves alone. */
+static bool fast_header_lines(struct fast_head *h, const char *line, const char *end)
+{
+	for (const char *eol; line < end + 2; line = eol + 2) {
+		eol = line_end(line, end + 2);
+		if (eol == NULL || !fast_header(h, line, (size_t)(eol - line)))
+			return false;
+	}
+	return true;
+}
+
+/* Of a message whose head ends at data + head_len and whose body is
+ * h->length bytes, what is in data[0, len): the bytes taken, and in *left
+ * the body still to come. */
+static size_t fast_take_body(const struct fast_head *h, size_t head_len, size_t len,
+			     uint64_t *left)
+{
+	size_t body = len - head_len < h->length ? len - head_len : (size_t)h->length;
+
+	*left = h->length - body;
+	return head_len + body;
+}
+
 /* The response's body is all here: it ends as http-parser would end it. */
 static void fast_response_complete(struct http1_tracker *t)
 {
@@ -429,18 +453,14 @@ static size_t fast_response(struct http1_tracker *t, const char *data, size_t le
 	struct fast_head h = { 0 };
 	const char *end = header_section_end(data, len < FAST_HEAD_MAX ? len : FAST_HEAD_MAX);
 	const char *line = data, *eol;
-	size_t head_len, body;
+	size_t taken;
 
 	if (end == NULL || awaited_method(t) < 0 || awaited_method(t) == HTTP_HEAD)
 		return 0;
 	eol = line_end(line, end + 2);
-	if (eol == NULL || !fast_status_line(&h, line, (size_t)(eol - line)))
+	if (eol == NULL || !fast_status_line(&h, line, (size_t)(eol - line)) ||
+	    !fast_header_lines(&h, eol + 2, end))
 		return 0;
-	for (line = eol + 2; line < end + 2; line = eol + 2) {
-		eol = line_end(line, end + 2);
-		if (eol == NULL || !fast_header(&h, line, (size_t)(eol - line)))
-			return 0;
-	}
 	/* Kept alive (by version and Connection), and ending by its length. */
 	if (!h.have_length || h.close || (!h.http11 && !h.keep_alive))
 		return 0;
@@ -457,12 +477,10 @@ static size_t fast_response(struct http1_tracker *t, const char *data, size_t le
 	}
 	t->header_name_len = 0;
 	t->header_value_len = 0;
-	head_len = (size_t)(end - data) + 4;
-	body = len - head_len < h.length ? len - head_len : (size_t)h.length;
-	t->fast_body_left = h.length - body;
+	taken = fast_take_body(&h, (size_t)(end - data) + 4, len, &t->fast_body_left);
 	if (t->fast_body_left == 0)
 		fast_response_complete(t);
-	return head_len + body;
+	return taken;
 }
 
 /* The methods the request fast path takes, as http-parser numbers them. */
@@ -520,20 +538,16 @@ static size_t fast_request(struct http1_tracker *t, const char *data, size_t len
 	struct fast_head h = { 0 };
 	const char *end = header_section_end(data, len < FAST_HEAD_MAX ? len : FAST_HEAD_MAX);
 	const char *line = data, *eol;
-	size_t head_len, body;
+	size_t taken;
 	unsigned slot;
 	int method;
 
 	if (end == NULL)
 		return 0;
 	eol = line_end(line, end + 2);
-	if (eol == NULL || (method = fast_request_line(&h, line, (size_t)(eol - line))) < 0)
+	if (eol == NULL || (method = fast_request_line(&h, line, (size_t)(eol - line))) < 0 ||
+	    !fast_header_lines(&h, eol + 2, end))
 		return 0;
-	for (line = eol + 2; line < end + 2; line = eol + 2) {
-		eol = line_end(line, end + 2);
-		if (eol == NULL || !fast_header(&h, line, (size_t)(eol - line)))
-			return 0;
-	}
 	if (h.close || (!h.http11 && !h.keep_alive) ||
 	    t->requests_started - t->responses_done >= HTTP1_MAX_OUTSTANDING)
 		return 0;
@@ -548,12 +562,10 @@ static size_t fast_request(struct http1_tracker *t, const char *data, size_t len
 		t->replay_safe |= (uint16_t)(1u << slot);
 	else
 		t->replay_safe &= (uint16_t)~(1u << slot);
-	head_len = (size_t)(end - data) + 4;
-	body = len - head_len < h.length ? len - head_len : (size_t)h.length;
-	t->fast_request_body_left = h.length - body;
+	taken = fast_take_body(&h, (size_t)(end - data) + 4, len, &t->fast_request_body_left);
 	if (t->fast_request_body_left == 0)
 		fast_request_complete(t);
-	return head_len + body;
+	return taken;
 }
 
 /* ---- the tracker ---- */

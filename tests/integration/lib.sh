@@ -39,6 +39,10 @@
 #                                FAULT_PID (see the server for its log)
 #   fault_server_check           fail unless that server still runs and
 #                                has said nothing on stderr
+#   run_across_refusal_window AFTER COMMAND...
+#                                COMMAND in the background, the fault
+#                                server's refusal window opened once AFTER
+#                                requests were processed; waits for it
 #   count_lines REGEX FILE       lines of FILE matching REGEX (0 if none)
 #   assert_results_ok WHAT COUNT FILE
 #                                FILE, results of clients/paced_client.py,
@@ -391,6 +395,30 @@ fault_server_start() {	# name [fault_server options...]
 	wait_for "fault server $name to write its port" test -s "$WORK/$name.port"
 	FAULT_PORT=$(cat "$WORK/$name.port")
 	export FAULT_PORT FAULT_LOG FAULT_PID FAULT_STDERR
+}
+
+# Runs a command (a clients/paced_client.py run, behind a launcher or not)
+# in the background against the fault server started with
+# --refuse-window-ms, opens the window once AFTER requests were processed,
+# and waits for the command's end.  The window must open and close while
+# the client runs, or the run proves nothing.
+run_across_refusal_window() {	# after command...
+	local after=$1 client_pid
+	shift
+	"$@" &
+	client_pid=$!
+	bg_track "$client_pid"
+	wait_for "$after requests processed" _lib_processed_over "$after"
+	kill -USR1 "$FAULT_PID"
+	wait_for "the refusal window to end" grep -q '^LISTENING$' "$FAULT_LOG"
+	kill -0 "$client_pid" 2>/dev/null ||
+		fail "the client ended before the window closed: the test proves nothing"
+	bg_wait "$client_pid"
+	fault_server_check
+}
+
+_lib_processed_over() {	# n
+	[ "$(count_lines '^PROCESSED ' "$FAULT_LOG")" -gt "$1" ]
 }
 
 # The results file of clients/paced_client.py: "<id> ok" or "<id> error ...".

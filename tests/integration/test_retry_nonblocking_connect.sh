@@ -23,25 +23,13 @@
 source "$(dirname "$0")/lib.sh"
 
 client=$LIB_DIR/clients/paced_client.py
-processed_over() {	# n
-	[ "$(count_lines '^PROCESSED ' "$FAULT_LOG")" -gt "$1" ]
-}
-# Runs COUNT GETs 10-20 ms apart in the background, opens the refusal
-# window once 30 were processed, and waits for the client's end.
+# COUNT GETs 10-20 ms apart in the I/O style given, the refusal window
+# opened after 30.
 run_across_window() {	# io, results file, count, [sockpool --]
-	local io=$1 results=$2 count=$3 client_pid
+	local io=$1 results=$2 count=$3
 	shift 3
-	"$@" /usr/bin/python3 "$client" --port "$FAULT_PORT" --io "$io" --count "$count" \
-		--pace-ms 10-20 --results "$results" &
-	client_pid=$!
-	bg_track "$client_pid"
-	wait_for "30 requests processed" processed_over 30
-	kill -USR1 "$FAULT_PID"
-	wait_for "the refusal window to end" grep -q '^LISTENING$' "$FAULT_LOG"
-	kill -0 "$client_pid" 2>/dev/null ||
-		fail "$io: the client ended before the window closed: the test proves nothing"
-	bg_wait "$client_pid"
-	fault_server_check
+	run_across_refusal_window 30 "$@" /usr/bin/python3 "$client" --port "$FAULT_PORT" \
+		--io "$io" --count "$count" --pace-ms 10-20 --results "$results"
 }
 
 requests=80

@@ -17,25 +17,12 @@
 source "$(dirname "$0")/lib.sh"
 
 client=$LIB_DIR/clients/paced_client.py
-processed_over() {	# n
-	[ "$(count_lines '^PROCESSED ' "$FAULT_LOG")" -gt "$1" ]
-}
-# Runs COUNT POSTs 10-20 ms apart in the background, opens the refusal
-# window once 50 were processed, and waits for the client's end.
+# COUNT POSTs 10-20 ms apart, the refusal window opened after 50.
 run_across_window() {	# results file, count, [sockpool --]
-	local results=$1 count=$2 client_pid
+	local results=$1 count=$2
 	shift 2
-	"$@" /usr/bin/python3 "$client" --port "$FAULT_PORT" --method POST --count "$count" \
-		--pace-ms 10-20 --results "$results" &
-	client_pid=$!
-	bg_track "$client_pid"
-	wait_for "50 requests processed" processed_over 50
-	kill -USR1 "$FAULT_PID"
-	wait_for "the refusal window to end" grep -q '^LISTENING$' "$FAULT_LOG"
-	kill -0 "$client_pid" 2>/dev/null ||
-		fail "the client ended before the window closed: the test proves nothing"
-	bg_wait "$client_pid"
-	fault_server_check
+	run_across_refusal_window 50 "$@" /usr/bin/python3 "$client" --port "$FAULT_PORT" \
+		--method POST --count "$count" --pace-ms 10-20 --results "$results"
 }
 
 requests=150

@@ -136,39 +136,37 @@ class EpollConnection:
         self.sock.close()
 
 
-def one_request(args, rid):
-    """None when the answer is right, else what went wrong."""
-    if args.io.startswith("epoll"):
-        return one_epoll_request(args, rid)
+def http_client_request(args, rid, body):
+    """The body of the answer, by http.client (--io blocking, timeout)."""
     conn = http.client.HTTPConnection(args.host, args.port,
                                       timeout=5 if args.io == "timeout" else None)
     try:
         if args.connect_early_ms:
             conn.connect()
             time.sleep(args.connect_early_ms / 1000.0)
-        body = None
-        if args.method == "POST":
-            body = ("payload of %s\n" % rid).encode()
         conn.request(args.method, "/" + rid, body=body, headers={"X-Request-Id": rid})
-        got = conn.getresponse().read()
-    except Exception as e:      # any failure is a result to record
-        return "%s: %s" % (type(e).__name__, e)
+        return conn.getresponse().read()
     finally:
         conn.close()
-    if got != rid.encode():
-        return "WrongBody: %r" % got[:80]
-    return None
 
 
-def one_epoll_request(args, rid):
+def epoll_request(args, rid, body):
+    """The body of the answer, on epoll (--io epoll, epoll-connect)."""
     conn = EpollConnection(args)
+    try:
+        return conn.request(args.method, rid, body)
+    finally:
+        conn.close()
+
+
+def one_request(args, rid):
+    """None when the answer is right, else what went wrong."""
+    fetch = epoll_request if args.io.startswith("epoll") else http_client_request
     body = ("payload of %s\n" % rid).encode() if args.method == "POST" else None
     try:
-        got = conn.request(args.method, rid, body)
+        got = fetch(args, rid, body)
     except Exception as e:      # any failure is a result to record
         return "%s: %s" % (type(e).__name__, e)
-    finally:
-        conn.close()
     if got != rid.encode():
         return "WrongBody: %r" % got[:80]
     return None
