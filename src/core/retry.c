@@ -262,12 +262,13 @@ static int connect_and_wait(struct conn *c, uint64_t deadline)
 
 bool retry_pending_connect(int fd, struct conn *c, int err)
 {
-	int status_flags = sys.fcntl(fd, F_GETFL);
 	struct stat before;
+	int status_flags;
 
 	if (!c->connecting || c->shared || c->broken || !retry_connect_error_is_retryable(err))
 		return false;
 	c->connecting = false;	/* settled here, one way or the other */
+	status_flags = sys.fcntl(fd, F_GETFL);
 	if (status_flags < 0 || fstat(fd, &before) != 0 || !handshake_never_completed(fd))
 		return false;
 	if (c->connect_attempts == 0)
@@ -302,7 +303,6 @@ bool retry_pending_connect(int fd, struct conn *c, int err)
 }
 
 /* ---- data calls ---- */
-
 
 static bool call_may_block(const struct io_call *call)
 {
