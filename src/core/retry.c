@@ -207,11 +207,7 @@ bool retry_connect_failed_late(int err)
 	return err != EAGAIN && retry_connect_error_is_retryable(err);
 }
 
-/* Whether the socket on fd failed before its handshake ever completed:
- * no round trip measured, no option agreed.  An established connection
- * that timed out later (keep-alive, TCP_USER_TIMEOUT) reports ETIMEDOUT
- * too, and is not a connect to try again. */
-static bool handshake_never_completed(int fd)
+bool retry_handshake_never_completed(int fd)
 {
 	struct tcp_info ti;
 	socklen_t len = sizeof(ti);
@@ -269,7 +265,7 @@ bool retry_pending_connect(int fd, struct conn *c, int err)
 		return false;
 	c->connecting = false;	/* settled here, one way or the other */
 	status_flags = sys.fcntl(fd, F_GETFL);
-	if (status_flags < 0 || fstat(fd, &before) != 0 || !handshake_never_completed(fd))
+	if (status_flags < 0 || fstat(fd, &before) != 0 || !retry_handshake_never_completed(fd))
 		return false;
 	if (c->connect_attempts == 0)
 		c->connect_deadline_ms = recovery_deadline(c, SO_SNDTIMEO);

@@ -61,6 +61,12 @@ int retry_connect(int fd, struct conn *c, const struct dest_key *key, int err);
  * that connect's retryable failure. */
 bool retry_connect_failed_late(int err);
 
+/* Whether the TCP socket on fd failed before its handshake ever completed:
+ * no round trip measured, no option agreed.  An established connection
+ * that timed out later (keep-alive, TCP_USER_TIMEOUT) reports ETIMEDOUT
+ * too, and is not a connect to try again. */
+bool retry_handshake_never_completed(int fd);
+
 /* c's non-blocking connect on fd failed with err, as the program's current
  * call has just learned: if the rules allow, connects again (waiting for
  * the outcome) and moves the connected socket onto fd with the program's

@@ -11,6 +11,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <errno.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -22,6 +24,7 @@
 #include "../../src/core/conn.h"
 #include "../../src/core/fdtab.h"
 #include "../../src/core/pool.h"
+#include "../../src/core/retry.h"
 
 /* ---- backoff ---- */
 
@@ -268,6 +271,55 @@ static void test_pool_checkin_counts_requests_for_the_budget(void **state)
 	pool_clear(&p);
 }
 
+/* ---- which failed sockets were connects ---- */
+
+static int loopback_listener(struct sockaddr_in *addr)
+{
+	socklen_t len = sizeof(*addr);
+	int l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	memset(addr, 0, sizeof(*addr));
+	addr->sin_family = AF_INET;
+	addr->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(l, (struct sockaddr *)addr, sizeof(*addr)), 0);
+	assert_int_equal(listen(l, 4), 0);
+	assert_int_equal(getsockname(l, (struct sockaddr *)addr, &len), 0);
+	return l;
+}
+
+/* A refused connect never completed its handshake; a connection that did,
+ * and was reset afterwards, did: its ECONNRESET or ETIMEDOUT is not a
+ * connect to try again. */
+static void test_refused_connect_is_told_from_a_failed_connection(void **state)
+{
+	struct linger abort_on_close = { .l_onoff = 1, .l_linger = 0 };
+	struct sockaddr_in addr;
+	int l = loopback_listener(&addr), s, a, err;
+	socklen_t len = sizeof(err);
+	char byte;
+
+	(void)state;
+	s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_int_equal(connect(s, (struct sockaddr *)&addr, sizeof(addr)), 0);
+	a = accept(l, NULL, NULL);
+	assert_true(a >= 0);
+	assert_int_equal(setsockopt(a, SOL_SOCKET, SO_LINGER, &abort_on_close,
+				    sizeof(abort_on_close)), 0);
+	close(a);
+	assert_int_equal(recv(s, &byte, 1, 0), -1);
+	assert_int_equal(errno, ECONNRESET);
+	assert_false(retry_handshake_never_completed(s));
+	close(s);
+
+	close(l);	/* nothing listens on the port now */
+	s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_int_equal(connect(s, (struct sockaddr *)&addr, sizeof(addr)), -1);
+	assert_int_equal(errno, ECONNREFUSED);
+	assert_true(retry_handshake_never_completed(s));
+	assert_int_equal(getsockopt(s, SOL_SOCKET, SO_ERROR, &err, &len), 0);
+	close(s);
+}
+
 /* ---- which exchanges may be sent again ---- */
 
 static struct conn *conn_sending(const char *bytes)
@@ -380,6 +432,7 @@ int main(void)
 		cmocka_unit_test(test_pool_forgets_an_old_lesson),
 		cmocka_unit_test(test_pool_budget_is_per_destination),
 		cmocka_unit_test(test_pool_checkin_counts_requests_for_the_budget),
+		cmocka_unit_test(test_refused_connect_is_told_from_a_failed_connection),
 		cmocka_unit_test(test_nothing_sent_is_always_replayable),
 		cmocka_unit_test(test_idempotent_methods_are_replayable),
 		cmocka_unit_test(test_post_and_patch_are_not_replayable_unless_keyed),
