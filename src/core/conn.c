@@ -56,7 +56,6 @@ struct conn *conn_acquire(void)
 	c->response_bytes = 0;
 	c->attempts = 0;
 	c->connecting = false;
-	c->connect_attempts = 0;
 	c->idle_since_ms = c->exchange_idle_ms = 0;
 	c->requests_counted = 0;
 	pthread_mutex_unlock(&c->lock);

@@ -88,8 +88,6 @@ struct conn {
 	 * a connect failure the program learns later (SO_ERROR, connect()
 	 * again, a data call) is that connect's, and may be retried. */
 	bool connecting;
-	unsigned connect_attempts;	/* its retries so far */
-	uint64_t connect_deadline_ms;	/* set at its first failure */
 	uint64_t idle_since_ms;	/* when the socket last fell idle, 0: never */
 	uint64_t exchange_idle_ms;	/* how long it had been idle then */
 	uint64_t exchange_start_us;	/* for the request-time histogram */

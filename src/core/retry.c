@@ -137,94 +137,17 @@ static bool wait_for_retry(struct conn *c, const struct dest_key *key, unsigned 
 	return true;
 }
 
-/* A new connection to key with c's options, retrying failed connects; its
- * (private, CLOEXEC) fd, or -1 with errno set.  `failures` connects have
- * failed already. */
-static int open_connection(struct conn *c, const struct dest_key *key, unsigned failures,
-			   uint64_t deadline)
+/* One connect to key on a new socket with c's options, waited for until
+ * the deadline (poll, so a server that drops SYNs cannot hold us past
+ * it): its private fd once connected, with the file status flags
+ * status_flags, or -1 with errno set to how it failed (ETIMEDOUT when the
+ * deadline came first). */
+static int connect_and_wait(struct conn *c, const struct dest_key *key, uint64_t deadline,
+			    int status_flags)
 {
 	struct sockaddr_storage ss;
 	socklen_t len = dest_key_to_sockaddr(key, &ss);
-	int err = errno;
-
-	for (unsigned attempt = failures;; attempt++) {
-		int s;
-
-		if (attempt > 0) {
-			if (!wait_for_retry(c, key, attempt - 1, deadline, true)) {
-				errno = err;
-				return -1;
-			}
-			stats_count(stats_writer_dest(key), SP_CONNECT_RETRIES, 1);
-		}
-		s = sys.socket(key->family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		if (s < 0)
-			return -1;
-		conn_apply_options(c, s);
-		if (sys.connect(s, (struct sockaddr *)&ss, len) == 0)
-			return s;
-		err = errno;
-		sys.close(s);
-		if (!retry_connect_error_is_retryable(err)) {
-			errno = err;
-			return -1;
-		}
-	}
-}
-
-/* The conn now stands for a new connection that sockpool opened. */
-static void became_new_connection(struct conn *c)
-{
-	c->reused = false;
-	c->idle_since_ms = 0;
-	c->exchange_idle_ms = 0;
-	c->dev = 0;
-	c->inode = 0;
-	stats_count(c->stats, SP_CONNS_OPENED, 1);
-}
-
-int retry_connect(int fd, struct conn *c, const struct dest_key *key, int err)
-{
-	uint64_t deadline = recovery_deadline(c, SO_SNDTIMEO);
-	struct stat before;
-	int s;
-
-	if (fstat(fd, &before) != 0)
-		return -1;
-	errno = err;
-	s = open_connection(c, key, 1, deadline);
-	if (s < 0 || !move_onto_unchanged(s, fd, c, &before)) {
-		stats_count(stats_writer_dest(key), SP_ERRORS_PASSED, 1);
-		return -1;
-	}
-	return 0;
-}
-
-/* ---- non-blocking connects ---- */
-
-bool retry_connect_failed_late(int err)
-{
-	return err != EAGAIN && retry_connect_error_is_retryable(err);
-}
-
-bool retry_handshake_never_completed(int fd)
-{
-	struct tcp_info ti;
-	socklen_t len = sizeof(ti);
-
-	memset(&ti, 0, sizeof(ti));
-	return sys.getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) == 0 &&
-	       ti.tcpi_rtt == 0 && ti.tcpi_options == 0;
-}
-
-/* One connect to c->dest on a new non-blocking socket with c's options,
- * waited for until the deadline: its private fd once connected, or -1 with
- * errno set to how it failed (ETIMEDOUT when the deadline came first). */
-static int connect_and_wait(struct conn *c, uint64_t deadline)
-{
-	struct sockaddr_storage ss;
-	socklen_t len = dest_key_to_sockaddr(&c->dest, &ss);
-	int s = sys.socket(c->dest.family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	int s = sys.socket(key->family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	int err = 0;
 
 	if (s < 0)
@@ -249,6 +172,8 @@ static int connect_and_wait(struct conn *c, uint64_t deadline)
 				err = errno;
 		}
 	}
+	if (err == 0 && sys.fcntl(s, F_SETFL, status_flags) != 0)
+		err = errno;
 	if (err == 0)
 		return s;
 	sys.close(s);
@@ -256,46 +181,102 @@ static int connect_and_wait(struct conn *c, uint64_t deadline)
 	return -1;
 }
 
+/* A new connection to key with c's options, retrying failed connects; its
+ * (private, CLOEXEC) fd with the file status flags of the program's fd
+ * (O_NONBLOCK above all), or -1 with errno set.  `failures` connects have
+ * failed already. */
+static int open_connection(struct conn *c, const struct dest_key *key, unsigned failures,
+			   uint64_t deadline, int fd)
+{
+	int status_flags = sys.fcntl(fd, F_GETFL);
+	int err = errno;
+
+	if (status_flags < 0)
+		return -1;
+	for (unsigned attempt = failures;; attempt++) {
+		int s;
+
+		if (attempt > 0) {
+			if (!wait_for_retry(c, key, attempt - 1, deadline, true)) {
+				errno = err;
+				return -1;
+			}
+			stats_count(stats_writer_dest(key), SP_CONNECT_RETRIES, 1);
+		}
+		s = connect_and_wait(c, key, deadline, status_flags);
+		if (s >= 0)
+			return s;
+		err = errno;
+		if (!retry_connect_error_is_retryable(err))
+			return -1;
+	}
+}
+
+/* The conn now stands for a new connection that sockpool opened. */
+static void became_new_connection(struct conn *c)
+{
+	c->reused = false;
+	c->idle_since_ms = 0;
+	c->exchange_idle_ms = 0;
+	c->dev = 0;
+	c->inode = 0;
+	stats_count(c->stats, SP_CONNS_OPENED, 1);
+}
+
+int retry_connect(int fd, struct conn *c, const struct dest_key *key, int err)
+{
+	uint64_t deadline = recovery_deadline(c, SO_SNDTIMEO);
+	struct stat before;
+	int s;
+
+	if (fstat(fd, &before) != 0)
+		return -1;
+	errno = err;
+	s = open_connection(c, key, 1, deadline, fd);
+	if (s < 0 || !move_onto_unchanged(s, fd, c, &before)) {
+		stats_count(stats_writer_dest(key), SP_ERRORS_PASSED, 1);
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- non-blocking connects ---- */
+
+bool retry_connect_failed_late(int err)
+{
+	return err != EAGAIN && retry_connect_error_is_retryable(err);
+}
+
+bool retry_handshake_never_completed(int fd)
+{
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
+
+	memset(&ti, 0, sizeof(ti));
+	return sys.getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) == 0 &&
+	       ti.tcpi_rtt == 0 && ti.tcpi_options == 0;
+}
+
 bool retry_pending_connect(int fd, struct conn *c, int err)
 {
 	struct stat before;
-	int status_flags;
+	int s;
 
 	if (!c->connecting || c->shared || c->broken || !retry_connect_error_is_retryable(err))
 		return false;
 	c->connecting = false;	/* settled here, one way or the other */
-	status_flags = sys.fcntl(fd, F_GETFL);
-	if (status_flags < 0 || fstat(fd, &before) != 0 || !retry_handshake_never_completed(fd))
+	if (fstat(fd, &before) != 0 || !retry_handshake_never_completed(fd))
 		return false;
-	if (c->connect_attempts == 0)
-		c->connect_deadline_ms = recovery_deadline(c, SO_SNDTIMEO);
-	while (wait_for_retry(c, &c->dest, c->connect_attempts, c->connect_deadline_ms, true)) {
-		int s;
-
-		c->connect_attempts++;
-		stats_count(c->stats, SP_CONNECT_RETRIES, 1);
-		s = connect_and_wait(c, c->connect_deadline_ms);
-		if (s < 0) {
-			if (retry_connect_error_is_retryable(errno))
-				continue;
-			break;
-		}
-		/* Connected: it takes the fd's place with the program's
-		 * O_NONBLOCK and other status flags. */
-		if (sys.fcntl(s, F_SETFL, status_flags) != 0) {
-			sys.close(s);
-			break;
-		}
-		if (!move_onto_unchanged(s, fd, c, &before))
-			break;
-		c->dev = 0;
-		c->inode = 0;
-		log_debug("fd %d: connect failed (%s); connected again on a new socket",
-			  fd, strerror(err));
-		return true;
+	errno = err;
+	s = open_connection(c, &c->dest, 1, recovery_deadline(c, SO_SNDTIMEO), fd);
+	if (s < 0 || !move_onto_unchanged(s, fd, c, &before)) {
+		stats_count(c->stats, SP_ERRORS_PASSED, 1);
+		return false;
 	}
-	stats_count(c->stats, SP_ERRORS_PASSED, 1);
-	return false;
+	c->dev = 0;
+	c->inode = 0;
+	log_debug("fd %d: connect failed (%s); connected again on a new socket", fd, strerror(err));
+	return true;
 }
 
 /* ---- data calls ---- */
@@ -389,7 +370,7 @@ static bool replay_exchange(struct conn *c, const struct io_call *call, enum fai
 		if (!wait_for_retry(c, &c->dest, c->attempts, deadline, c->attempts > 0))
 			return false;
 		c->attempts++;
-		s = open_connection(c, &c->dest, 0, deadline);
+		s = open_connection(c, &c->dest, 0, deadline, call->fd);
 		if (s < 0 || !move_onto_unchanged(s, call->fd, c, &before))
 			return false;
 		became_new_connection(c);
@@ -490,7 +471,7 @@ static void avoid_stale_for_unsafe(struct conn_ref ref, const struct io_call *ca
 		goto out;
 	if (fstat(call->fd, &before) != 0)
 		goto out;
-	s = open_connection(c, &c->dest, 0, recovery_deadline(c, SO_SNDTIMEO));
+	s = open_connection(c, &c->dest, 0, recovery_deadline(c, SO_SNDTIMEO), call->fd);
 	if (s >= 0 && move_onto_unchanged(s, call->fd, c, &before)) {
 		became_new_connection(c);
 		stats_count(c->stats, SP_FRESH_FOR_UNSAFE, 1);

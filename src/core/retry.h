@@ -6,7 +6,10 @@
  *    ENETUNREACH or EAGAIN is made again on a new socket, after a jittered
  *    exponential backoff (backoff.h), until SOCKPOOL_RETRIES attempts or
  *    SOCKPOOL_RETRY_DEADLINE_MS have passed, and never for longer than the
- *    program's own SO_SNDTIMEO.
+ *    program's own SO_SNDTIMEO.  Each new connect is made non-blocking and
+ *    waited for with poll, so a server that drops SYNs cannot hold the
+ *    program past that deadline either.  Every new connection, for any
+ *    of the rules below too, comes from one place (open_connection).
  *  - An exchange whose connection fails (reset, broken pipe, EOF) before
  *    the first byte of its response is sent again on a new connection
  *    when that is safe: nothing of it was sent yet, or it is idempotent

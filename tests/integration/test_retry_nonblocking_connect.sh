@@ -3,11 +3,13 @@
 # listening socket for 250 ms in the middle of a run (as in
 # test_retry_refused_window) and closes every connection after one answer,
 # so every request needs a new connect.  The client is an event-loop
-# program each time, learning how its connect went in one of the three
+# program each time, learning how its connect went in one of the
 # ways such programs do (clients/paced_client.py --io):
 #   timeout        http.client with a timeout: poll, then SO_ERROR
 #   epoll          epoll, then the first send's error (no SO_ERROR)
 #   epoll-connect  epoll, then connect() again (APR's way)
+#   epoll-close    epoll, then the send's error, the request asking the
+#                  server to close (so the send goes through the rewrite)
 # Proves that under sockpool each of them gets through the window with
 # every GET answered once: the failed connect is retried where the program
 # learns of it, and the program is told it is connected only once a new
@@ -33,7 +35,7 @@ run_across_window() {	# io, results file, count, [sockpool --]
 }
 
 requests=80
-for io in timeout epoll epoll-connect; do
+for io in timeout epoll epoll-connect epoll-close; do
 	fault_server_start "$io" --refuse-window-ms 250 --close-after 1
 	run_across_window "$io" "$WORK/$io.results" "$requests" "$BUILD/sockpool" --
 	assert_eq "$io: requests made" "$requests" "$(wc -l < "$WORK/$io.results")"

@@ -26,6 +26,8 @@ the request on a connection that was alive when it was handed out.
                  SO_ERROR: a failed connect shows as the send's error
   epoll-connect  the same, but asks connect() again once writable (as APR
                  does): 0 or EISCONN is done, EALREADY waits again
+  epoll-close    as epoll, its requests asking the server to close
+                 (Connection: close, as Node's agent:false does)
 
 --results gets one line per request, in the order they finished:
   <id> ok
@@ -56,7 +58,8 @@ def parse_args():
     p.add_argument("--connect-early-ms", type=int, default=0)
     p.add_argument("--id-prefix", default="r")
     p.add_argument("--results", required=True)
-    p.add_argument("--io", choices=("blocking", "timeout", "epoll", "epoll-connect"),
+    p.add_argument("--io", choices=("blocking", "timeout", "epoll", "epoll-connect",
+                                    "epoll-close"),
                    default="blocking")
     args = p.parse_args()
     lo, _, hi = args.pace_ms.partition("-")
@@ -90,8 +93,7 @@ class EpollConnection:
                 return
             rc = self.sock.connect_ex(addr)
         if rc not in (0, errno.EISCONN):
-            raise OSError(rc, os.strerror(rc)) if rc != errno.ECONNREFUSED \
-                else ConnectionRefusedError(rc, os.strerror(rc))
+            raise OSError(rc, os.strerror(rc))    # ConnectionRefusedError for 111
 
     def send_all(self, data):
         while data:
@@ -126,6 +128,8 @@ class EpollConnection:
         self.connect()
         head = "%s /%s HTTP/1.1\r\nHost: %s\r\nX-Request-Id: %s\r\n" % (
             method, rid, self.args.host, rid)
+        if self.args.io == "epoll-close":
+            head += "Connection: close\r\n"
         if body is not None:
             head += "Content-Length: %d\r\n" % len(body)
         self.send_all(head.encode() + b"\r\n" + (body or b""))
