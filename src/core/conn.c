@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 
 #include "clock.h"
@@ -42,6 +43,8 @@ struct conn *conn_acquire(void)
 	}
 	pthread_mutex_lock(&c->lock);
 	c->state = CONN_CANDIDATE;
+	c->fd = -1;
+	c->shut_after_request = false;
 	c->reused = c->shared = c->broken = c->in_use_counted = false;
 	__atomic_store_n(&c->rewritten, false, __ATOMIC_RELAXED);
 	c->options_set = 0;
@@ -51,7 +54,7 @@ struct conn *conn_acquire(void)
 	memset(&c->dest, 0, sizeof(c->dest));
 	c->stats = NULL;
 	http1_init(&c->http);
-	c->exchange_open = c->replay_overflow = false;
+	c->exchange_open = c->replay_overflow = c->request_blind = false;
 	c->replay_len = 0;
 	c->response_bytes = 0;
 	c->attempts = 0;
@@ -88,6 +91,10 @@ void conn_adopt_after_fork(struct conn *c)
 	c->shared = true;
 	c->stats = NULL;
 	c->in_use_counted = false;	/* counted in the parent's segment */
+	/* The parent steps back from a rewritten exchange (the server
+	 * closes): neither copy gives an end-of-file of its own. */
+	__atomic_store_n(&c->rewritten, false, __ATOMIC_RELAXED);
+	c->shut_after_request = false;
 }
 
 struct conn_ref conn_ref_of_fd(int fd)
@@ -153,6 +160,7 @@ static void exchange_begin(struct conn *c)
 
 	c->exchange_open = true;
 	c->replay_overflow = false;
+	c->request_blind = false;
 	c->replay_len = 0;
 	c->response_bytes = 0;
 	c->attempts = 0;
@@ -184,10 +192,14 @@ static void note_request_bytes(struct conn *c, const void *buf, size_t len)
 		return;
 	if (!c->exchange_open)
 		exchange_begin(c);
+	if (c->request_blind)
+		return;		/* the tracker would read a body as a new request */
 	keep_for_replay(c, buf, len);
 	http1_feed_request(&c->http, buf, len);
 	if (c->http.requests_started != before)
 		stats_count(c->stats, SP_REQUESTS, c->http.requests_started - before);
+	if (c->shut_after_request)
+		conn_step_back(c);
 }
 
 /* Result of a send-like call: bytes to note, or a failure to record. */
@@ -294,6 +306,7 @@ void conn_note_broken(struct conn_ref ref)
 	if (!conn_ref_lock(ref))
 		return;
 	ref.conn->broken = true;
+	conn_step_back(ref.conn);
 	pthread_mutex_unlock(&ref.conn->lock);
 }
 
@@ -302,7 +315,91 @@ void conn_note_shared(struct conn_ref ref)
 	if (!conn_ref_lock(ref))
 		return;
 	ref.conn->shared = true;
+	conn_step_back(ref.conn);
 	pthread_mutex_unlock(&ref.conn->lock);
+}
+
+void conn_note_unseen_send(struct conn_ref ref)
+{
+	struct conn *c = ref.conn;
+
+	if (!conn_ref_lock(ref))
+		return;
+	c->broken = true;
+	c->replay_overflow = true;	/* what went cannot be sent again */
+	if (c->exchange_open || c->http.requests_started > 0)
+		c->request_blind = true;
+	pthread_mutex_unlock(&c->lock);
+}
+
+/* Whether every request of the exchange has gone out in full. */
+static bool requests_sent_in_full(const struct conn *c)
+{
+	return !c->request_blind && c->http.requests_done == c->http.requests_started &&
+	       c->http.protocol == HTTP1_HTTP && !c->http.unusable;
+}
+
+/* Whether fd is still a socket: a number glibc closed out of our sight
+ * and reused for a file must not be shut down. */
+static bool fd_is_socket(int fd)
+{
+	struct stat st;
+
+	return fd >= 0 && fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode);
+}
+
+void conn_step_back(struct conn *c)
+{
+	int saved_errno = errno;
+
+	if (!__atomic_load_n(&c->rewritten, __ATOMIC_RELAXED))
+		return;
+	c->broken = true;
+	if (!requests_sent_in_full(c) && !c->request_blind && !c->http.unusable) {
+		c->shut_after_request = true;	/* note_request_bytes comes back */
+		return;
+	}
+	/* A request whose end sockpool cannot see (its body went by
+	 * sendfile, or the tracker gave up) is taken as sent: the program
+	 * sent it before it handed the socket on.  The server answers it,
+	 * then sees our end of file and closes, as the program asked. */
+	c->shut_after_request = false;
+	__atomic_store_n(&c->rewritten, false, __ATOMIC_RELAXED);
+	if (fd_is_socket(c->fd))
+		(void)sys.shutdown(c->fd, SHUT_WR);
+	errno = saved_errno;
+}
+
+bool conn_rewritten_response_complete(const struct conn *c)
+{
+	const struct http1_tracker *t = &c->http;
+
+	return t->protocol == HTTP1_HTTP && !t->unusable && t->requests_started > 0 &&
+	       t->responses_done == t->requests_started && !t->response_in_message;
+}
+
+void conn_echo_close(struct conn_ref ref, void *buf, const struct iovec *iov, int iovcnt,
+		     ssize_t result, bool peek)
+{
+	struct conn *c = ref.conn;
+	struct response_close saved;
+	size_t left = result > 0 ? (size_t)result : 0;
+
+	if (left == 0 || c == NULL || !__atomic_load_n(&c->rewritten, __ATOMIC_RELAXED) ||
+	    !conn_ref_lock(ref))
+		return;
+	saved = c->response_close;
+	if (buf != NULL)
+		response_close_apply(&c->response_close, buf, left);
+	for (int i = 0; buf == NULL && i < iovcnt && left > 0; i++) {
+		size_t n = iov[i].iov_len < left ? iov[i].iov_len : left;
+
+		response_close_apply(&c->response_close, iov[i].iov_base, n);
+		left -= n;
+	}
+	if (peek)
+		c->response_close = saved;	/* the same bytes come again */
+	pthread_mutex_unlock(&c->lock);
 }
 
 const char *conn_unpoolable_reason(const struct conn *c)
@@ -432,6 +529,7 @@ void conn_note_rewritten(struct conn_ref ref)
 	if (!conn_ref_lock(ref))
 		return;
 	__atomic_store_n(&ref.conn->rewritten, true, __ATOMIC_RELAXED);
+	response_close_init(&ref.conn->response_close);
 	pthread_mutex_unlock(&ref.conn->lock);
 }
 

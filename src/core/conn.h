@@ -25,6 +25,7 @@
 
 #include "dest.h"
 #include "http1.h"
+#include "response_close.h"
 
 struct sp_stats_dest;
 struct epoll_event;
@@ -55,11 +56,18 @@ struct conn {
 	struct conn *next_free;
 
 	enum conn_state state;
+	int fd;			/* the program's descriptor for the socket */
 	bool reused;		/* handed out by the pool */
 	bool shared;		/* another fd refers to this socket (dup) */
 	bool broken;		/* error, shutdown or a call we cannot follow */
 	bool in_use_counted;	/* in this process's in_use_now gauge */
-	bool rewritten;		/* a request asking to close was rewritten */
+	/* The exchange in progress was rewritten to keep the connection
+	 * (rewrite.h): the program must read end-of-file after its response,
+	 * which the engine gives it (engine_end_rewritten), or the server
+	 * does when sockpool steps back (conn_note_broken, conn_note_shared). */
+	bool rewritten;
+	bool shut_after_request;	/* step back once the request is out */
+	struct response_close response_close;	/* its response's head */
 	uint32_t options_set;	/* carried options set on this socket, see below */
 	struct conn_option options[CONN_CARRIED_MAX];	/* their values */
 	/* epoll registrations belong to the socket, not the fd number: the
@@ -82,6 +90,7 @@ struct conn {
 	uint8_t *replay;	/* malloc'd, kept across recycling */
 	size_t replay_len;
 	size_t replay_cap;
+	bool request_blind;	/* bytes of it went where no hook saw them */
 	uint64_t response_bytes;	/* received during the exchange */
 	unsigned attempts;	/* replays of the exchange so far */
 	/* A non-blocking connect of the program's not yet seen to succeed:
@@ -121,10 +130,35 @@ void conn_note_sent_iov(struct conn_ref ref, const struct iovec *iov, int iovcnt
 void conn_note_received(struct conn_ref ref, const void *buf, ssize_t result);
 void conn_note_received_iov(struct conn_ref ref, const struct iovec *iov,
 			    int iovcnt, ssize_t result);
-/* The socket is now used in a way we cannot follow: never pool it. */
+/* The socket is now used in a way we cannot follow: never pool it.  A
+ * rewritten exchange steps back (conn_step_back). */
 void conn_note_broken(struct conn_ref ref);
-/* Another fd now shares the socket: never pool it. */
+/* Another fd now shares the socket (dup, a child, SCM_RIGHTS): never pool
+ * it.  A rewritten exchange steps back: its response may be read where no
+ * hook sees it. */
 void conn_note_shared(struct conn_ref ref);
+/* Bytes went out on the socket where no hook saw them (sendfile, splice,
+ * stdio): the exchange can never be sent again nor the connection pooled;
+ * the request side is no longer followed, the response side still is. */
+void conn_note_unseen_send(struct conn_ref ref);
+
+/* Sockpool loses sight of a rewritten exchange's end (its response may be
+ * read out of sight, or it cannot give the end-of-file it promised): the
+ * server is made to close after the response, as the program asked, by a
+ * half-close once the request is out (at once if it is), and the
+ * connection is not pooled.  Caller holds c->lock; keeps errno. */
+void conn_step_back(struct conn *c);
+
+/* Whether the final response of c's rewritten exchange has been received
+ * in full.  Caller holds c->lock. */
+bool conn_rewritten_response_complete(const struct conn *c);
+
+/* Makes the response bytes the program just received (result of them, in
+ * buf or across iov) say "close" where the server said keep-alive, if
+ * ref's exchange was rewritten (response_close.h).  peek: the bytes stay
+ * in the socket and will be read again. */
+void conn_echo_close(struct conn_ref ref, void *buf, const struct iovec *iov, int iovcnt,
+		     ssize_t result, bool peek);
 
 /* How many bytes of an exchange are kept for replay (SOCKPOOL_REPLAY_MAX_BYTES). */
 extern size_t conn_replay_max;

@@ -228,6 +228,7 @@ void engine_socket_created(int fd, int domain, int type, int protocol)
 	c = conn_acquire();
 	if (c == NULL)
 		return;
+	c->fd = fd;
 	if (!fdtab_set(fd, c)) {
 		conn_release(c);
 		return;
@@ -486,50 +487,85 @@ static int eof_socket(int nonblock)
 	return sp[0];
 }
 
-void engine_end_rewritten(int fd, struct conn_ref ref)
+/* Parks the connection of c's rewritten exchange, its response complete,
+ * and puts a socket that reads end-of-file under fd.  false, with fd
+ * unchanged, when that cannot be done.  Caller holds c->lock. */
+static bool park_and_give_eof(int fd, struct conn *c)
 {
-	struct conn *c = ref.conn;
 	struct pool_socket s;
-	struct dest_key key;
-	uint64_t deadline;
-	uint32_t new_requests;
-	int status, eof = -1;
+	struct dest_key key = c->dest;
+	uint64_t deadline = idle_deadline_ms(c, engine_now_ms());
+	uint32_t new_requests = c->http.requests_started - c->requests_counted;
+	int status = sys.fcntl(fd, F_GETFL), eof = -1;
 
-	if (!conn_ref_lock(ref))
-		return;
-	if (c->exchange_open || conn_unpoolable_reason(c) != NULL) {
-		pthread_mutex_unlock(&c->lock);
-		return;
-	}
-	status = sys.fcntl(fd, F_GETFL);
 	s = parked_socket_of(c, fd);
 	s.fd = sys.fcntl(fd, F_DUPFD_CLOEXEC, private_fd_floor);
 	if (s.fd >= 0)
 		eof = eof_socket(status >= 0 && (status & O_NONBLOCK) ? SOCK_NONBLOCK : 0);
 	if (s.fd < 0 || eof < 0) {
+		log_debug("fd %d: cannot give end-of-file in place of the connection: %s",
+			  fd, strerror(errno));
 		if (s.fd >= 0)
 			sys.close(s.fd);
-		pthread_mutex_unlock(&c->lock);
-		return;		/* the program reads on; the server closes one day */
+		return false;
 	}
 	/* The program's epoll sets follow its fd to the end-of-file socket. */
 	conn_epoll_detach(c, fd);
 	if (engine_move_socket_onto(eof, fd, c) != 0) {
 		conn_epoll_attach(c, fd);
 		sys.close(s.fd);
-		pthread_mutex_unlock(&c->lock);
-		return;
+		return false;
 	}
-	key = c->dest;
-	deadline = idle_deadline_ms(c, engine_now_ms());
-	new_requests = c->http.requests_started - c->requests_counted;
-	pthread_mutex_unlock(&c->lock);
-	/* fd is not a connection any more: forget it. */
-	if (fdtab_get(fd) == c && fdtab_take(fd) == c)
-		conn_release(c);
+	c->requests_counted = c->http.requests_started;
 	if (pool_checkin(&pool, &key, s, deadline, new_requests) == 0)
 		log_debug("fd %d: response complete; connection parked as idle fd %d, "
 			  "end of file for the program", fd, s.fd);
+	return true;
+}
+
+/* The end of a rewritten exchange.  Its response complete, the program
+ * must read end-of-file next, as if the server had closed: the connection
+ * is parked and an end-of-file socket takes its place under fd.  Where
+ * that cannot be (the connection is not reusable: the server closes it,
+ * a call sockpool cannot follow; or no fd is to be had: RLIMIT_NOFILE,
+ * EMFILE, AF_UNIX forbidden), the program's end of the real connection is
+ * shut for reading, which reads end-of-file just the same, and it is not
+ * pooled.  Where the tracker cannot find the response's end at all, the
+ * exchange steps back: the server is made to close. */
+void engine_end_rewritten(int fd, struct conn_ref ref)
+{
+	struct conn *c = ref.conn;
+	bool parked = false;
+
+	if (!conn_ref_lock(ref))
+		return;
+	if (!c->rewritten) {
+		pthread_mutex_unlock(&c->lock);
+		return;
+	}
+	if (c->http.unusable || c->http.protocol != HTTP1_HTTP) {
+		conn_step_back(c);
+		pthread_mutex_unlock(&c->lock);
+		return;
+	}
+	if (!conn_rewritten_response_complete(c)) {
+		pthread_mutex_unlock(&c->lock);
+		return;
+	}
+	__atomic_store_n(&c->rewritten, false, __ATOMIC_RELAXED);
+	if (conn_unpoolable_reason(c) == NULL)
+		parked = park_and_give_eof(fd, c);
+	if (!parked) {
+		int saved_errno = errno;
+
+		c->broken = true;
+		(void)sys.shutdown(fd, SHUT_RD);
+		errno = saved_errno;
+	}
+	pthread_mutex_unlock(&c->lock);
+	/* fd is not a connection any more: forget it. */
+	if (parked && fdtab_get(fd) == c && fdtab_take(fd) == c)
+		conn_release(c);
 }
 
 /* Takes c's lock for close().  A close() from a signal handler may have

@@ -501,6 +501,8 @@ ssize_t retry_io(struct io_call *call)
 		avoid_stale_for_unsafe(ref, call);
 	if (io_call_sends(call) && rewrite_send(ref, call, &n)) {
 		err = errno;	/* sent and recorded by rewrite.c */
+	} else if (rewrite_receive_waitall(ref, call, &n)) {
+		return n;	/* made piecewise through this function */
 	} else {
 		do {
 			n = io_call_make(call);
@@ -522,7 +524,7 @@ ssize_t retry_io(struct io_call *call)
 		errno = err;
 		io_call_note(ref, call, n);
 		if (!io_call_sends(call))
-			rewrite_after_receive(ref, call->fd);
+			rewrite_after_receive(ref, call, n);
 	}
 	if (n < 0 && err == EPIPE && io_call_sends(call) && !(call->flags & MSG_NOSIGNAL))
 		raise_sigpipe();

@@ -19,13 +19,14 @@
 /* How long a non-blocking socket may keep us waiting to take a request. */
 #define REWRITE_SEND_WAIT_MS 2000
 
-/* Sends all of p; *sent says how much went.  A request's headers go out
- * at its start, when the socket's buffer is empty, so they fit at once;
- * should a non-blocking socket still refuse some, we wait for it a little
- * (poll), since the program must be told all its bytes went or none.  A
- * socket that takes nothing at all (its connect still under way) fails
- * with EAGAIN at once unless `started`: the program may be told so. */
-static bool send_all(int fd, const char *p, size_t len, int flags, bool started, size_t *sent)
+/* Sends all of the rewritten header section p; *sent says how much went.
+ * It goes out at a request's start, when the socket's buffer is empty, so
+ * it fits at once; should a non-blocking socket take only part of it, we
+ * wait for the rest (poll), bounded: the program can be told that its
+ * header bytes went or that none did, nothing in between.  A socket that
+ * takes nothing at all (its connect still under way) fails with EAGAIN at
+ * once: the program may be told so. */
+static bool send_headers(int fd, const char *p, size_t len, int flags, size_t *sent)
 {
 	int waited_ms = 0;
 
@@ -35,8 +36,8 @@ static bool send_all(int fd, const char *p, size_t len, int flags, bool started,
 
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) &&
-		    (started || *sent > 0) && waited_ms < REWRITE_SEND_WAIT_MS) {
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && *sent > 0 &&
+		    waited_ms < REWRITE_SEND_WAIT_MS) {
 			struct pollfd pfd = { .fd = fd, .events = POLLOUT };
 
 			(void)poll(&pfd, 1, 10);
@@ -71,8 +72,10 @@ static bool rewritable(struct conn_ref ref, const struct io_call *call)
 bool rewrite_send(struct conn_ref ref, const struct io_call *call, ssize_t *result)
 {
 	char headers[REWRITE_HEADERS_MAX + 64];
-	size_t header_len, n;
+	size_t header_len, n, sent;
 	const char *data = call->buf;
+	ssize_t body_sent = 0;
+	int saved_errno = errno;
 
 	if (ref.conn == NULL || call->len < 16 || !rewritable(ref, call))
 		return false;
@@ -80,15 +83,9 @@ bool rewrite_send(struct conn_ref ref, const struct io_call *call, ssize_t *resu
 				     headers, sizeof(headers), &header_len);
 	if (n == 0)
 		return false;
-	for (;;) {
-		size_t sent, body_sent;
-		int err;
+	while (!send_headers(call->fd, headers, n, call->flags, &sent)) {
+		int err = errno;
 
-		if (send_all(call->fd, headers, n, call->flags, false, &sent) &&
-		    send_all(call->fd, data + header_len, call->len - header_len, call->flags,
-			     true, &body_sent))
-			break;
-		err = errno;
 		if (sent == 0 && (err == EAGAIN || err == EWOULDBLOCK)) {
 			*result = -1;	/* nothing sent: the program tries later */
 			return true;
@@ -97,26 +94,106 @@ bool rewrite_send(struct conn_ref ref, const struct io_call *call, ssize_t *resu
 		 * connection may take its place (retry.h). */
 		if (sent == 0 && retry_call_after_failed_connect(ref, call, err))
 			continue;
-
-		/* Where a real write would have stopped cannot be told: the
-		 * program gets the error, and the connection is not pooled. */
+		/* Nothing went, or a part of a header section that will never
+		 * be whole: the connection is of no use to anyone, and the
+		 * program is told so (a part may not be reported: it matches
+		 * no count of the program's bytes). */
 		conn_note_broken(ref);
+		if (sent > 0) {
+			(void)sys.shutdown(call->fd, SHUT_RDWR);
+			err = EPIPE;
+		}
 		errno = err;
 		*result = -1;
 		return true;
 	}
-	/* The tracker follows what the server got. */
+	/* The program's header bytes went.  The tracker follows what the
+	 * server got; the response will need an end-of-file. */
 	conn_note_sent(ref, headers, (ssize_t)n);
-	conn_note_sent(ref, data + header_len, (ssize_t)(call->len - header_len));
 	conn_note_rewritten(ref);
 	log_debug("fd %d: request rewritten to keep the connection", call->fd);
-	*result = (ssize_t)call->len;
+	/* The body: one send, as the program's own would have been (it
+	 * blocks or not as the socket does); what it took is reported, and
+	 * an error after the headers went is the next call's to see. */
+	if (call->len > header_len) {
+		do
+			body_sent = sys.send(call->fd, data + header_len, call->len - header_len,
+					     call->flags | MSG_NOSIGNAL);
+		while (body_sent < 0 && errno == EINTR);
+		if (body_sent > 0)
+			conn_note_sent(ref, data + header_len, body_sent);
+		else
+			body_sent = 0;
+	}
+	*result = (ssize_t)header_len + body_sent;
+	errno = saved_errno;
 	return true;
 }
 
-void rewrite_after_receive(struct conn_ref ref, int fd)
+/* Which bytes a receive call filled. */
+static void received_bytes(const struct io_call *call, void **buf, const struct iovec **iov,
+			   int *iovcnt)
 {
+	*buf = NULL;
+	*iov = call->iov;
+	*iovcnt = call->iovcnt;
+	if (call->kind == IO_RECVMSG) {
+		*iov = call->msg->msg_iov;
+		*iovcnt = (int)call->msg->msg_iovlen;
+	} else if (call->kind != IO_READV) {
+		*buf = call->buf;
+	}
+}
+
+void rewrite_after_receive(struct conn_ref ref, const struct io_call *call, ssize_t result)
+{
+	const struct iovec *iov;
+	void *buf;
+	int iovcnt;
+
 	if (ref.conn == NULL || !__atomic_load_n(&ref.conn->rewritten, __ATOMIC_RELAXED))
 		return;
-	engine_end_rewritten(fd, ref);
+	received_bytes(call, &buf, &iov, &iovcnt);
+	conn_echo_close(ref, buf, iov, iovcnt, result, call->flags & MSG_PEEK);
+	if (!(call->flags & MSG_PEEK))
+		engine_end_rewritten(call->fd, ref);
+}
+
+bool rewrite_receive_waitall(struct conn_ref ref, const struct io_call *call, ssize_t *result)
+{
+	struct io_call part = *call;
+	size_t got = 0;
+
+	if (ref.conn == NULL || !(call->flags & MSG_WAITALL) || (call->flags & MSG_PEEK) ||
+	    io_call_sends(call) || !__atomic_load_n(&ref.conn->rewritten, __ATOMIC_RELAXED))
+		return false;
+	if (call->kind == IO_RECVMSG) {
+		/* Not served piecewise here: the server is made to close. */
+		if (conn_ref_lock(ref)) {
+			conn_step_back(ref.conn);
+			pthread_mutex_unlock(&ref.conn->lock);
+		}
+		return false;
+	}
+	/* Received piece by piece until the buffer is full or the response
+	 * has ended: then the next piece is the promised end-of-file, and
+	 * the call returns as MSG_WAITALL does at the end of a stream. */
+	part.flags &= ~MSG_WAITALL;
+	while (got < call->len) {
+		ssize_t n;
+
+		part.buf = (char *)call->buf + got;
+		part.len = call->len - got;
+		n = retry_io(&part);
+		if (n <= 0) {
+			if (got == 0) {
+				*result = n;
+				return true;
+			}
+			break;
+		}
+		got += (size_t)n;
+	}
+	*result = (ssize_t)got;
+	return true;
 }

@@ -26,8 +26,15 @@
  * with *result set when it did, false when the call is to be made as is. */
 bool rewrite_send(struct conn_ref ref, const struct io_call *call, ssize_t *result);
 
-/* After a receive on fd: ends a rewritten exchange whose response is
- * complete (the connection to the pool, end-of-file to the program). */
-void rewrite_after_receive(struct conn_ref ref, int fd);
+/* After a receive call that returned result: the response of a rewritten
+ * exchange says "close" as the program asked (response_close.h), and once
+ * it is complete the exchange ends (engine_end_rewritten). */
+void rewrite_after_receive(struct conn_ref ref, const struct io_call *call, ssize_t result);
+
+/* A receive with MSG_WAITALL on a rewritten exchange: served piecewise up
+ * to the end of the response, which is the end of the stream the program
+ * waits for; true with *result set when it was.  (recvmsg steps back
+ * instead: the server is made to close.) */
+bool rewrite_receive_waitall(struct conn_ref ref, const struct io_call *call, ssize_t *result);
 
 #endif

@@ -17,7 +17,8 @@ void real_resolve_all(void);
  * there is none or it is our own (see real.c). */
 void real_resolve(void **slot, const char *name);
 
-/* The same for the calls of hooks_newfd.c. */
+/* The same for the calls of hooks_newfd.c and hooks_unseen.c. */
 void newfd_resolve_all(void);
+void unseen_resolve_all(void);
 
 #endif
