@@ -420,6 +420,8 @@ static void test_bad_patterns_are_rejected(void **state)
 		"127.0.0.1:-1", "127.0.0.1:+80", "10.0.0.0/:80", "10.0.0.0/x:80", "[::1:80",
 		"127.0.0.1:80, ,127.0.0.2:80", "localhost", "localhost:0", "[127.0.0.1]:80",
 		"*:", "**", "1.2.3:80",
+		/* Empty lists and empty elements: "nothing" or "everything"? */
+		"", " ", ",", "*,,*", "*,", ",*", "127.0.0.1:80,", "*, ,*",
 	};
 	static const char *const vars[] = { "SOCKPOOL_DEST", "SOCKPOOL_EXCLUDE" };
 
@@ -461,15 +463,18 @@ static void test_pattern_list_is_limited_to_max_rules(void **state)
 	assert_rejected(load_one("SOCKPOOL_EXCLUDE", list), "SOCKPOOL_EXCLUDE");
 }
 
-static void test_empty_dest_and_exclude_mean_unset(void **state)
+/* An empty value is a mistake like any other, not a quiet "*" (for DEST)
+ * or "none" (for EXCLUDE); the message says how to get the default. */
+static void test_empty_dest_and_exclude_are_errors_that_say_so(void **state)
 {
-	struct dest_key key = key_of("10.0.0.1:80");
+	static const char *const vars[] = { "SOCKPOOL_DEST", "SOCKPOOL_EXCLUDE" };
 
 	(void)state;
-	env_set("SOCKPOOL_DEST", "");
-	env_set("SOCKPOOL_EXCLUDE", "");
-	assert_int_equal(load(), 0);
-	assert_true(config_dest_allowed(&cfg, &key));
+	for (size_t v = 0; v < 2; v++) {
+		assert_rejected(load_one(vars[v], ""), vars[v]);
+		assert_non_null(strstr(err, "none empty"));
+		assert_non_null(strstr(err, "unset"));
+	}
 }
 
 static void test_dest_and_exclude_combine(void **state)
@@ -615,7 +620,7 @@ int main(void)
 		CONFIG_TEST(test_patterns_match_what_they_say),
 		CONFIG_TEST(test_bad_patterns_are_rejected),
 		CONFIG_TEST(test_pattern_list_is_limited_to_max_rules),
-		CONFIG_TEST(test_empty_dest_and_exclude_mean_unset),
+		CONFIG_TEST(test_empty_dest_and_exclude_are_errors_that_say_so),
 		CONFIG_TEST(test_dest_and_exclude_combine),
 		CONFIG_TEST(test_ipv4_patterns_match_v4_mapped_ipv6_keys),
 		CONFIG_TEST(test_dest_key_from_ipv4_sockaddr),
