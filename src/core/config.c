@@ -214,6 +214,10 @@ static void config_set_defaults(struct config *cfg)
 	for (size_t i = 0; i < sizeof(int_settings) / sizeof(int_settings[0]); i++)
 		*(unsigned *)((char *)cfg + int_settings[i].offset) = int_settings[i].def;
 	cfg->rewrite = true;
+	/* On: the flag's one use, a host program's clashing libraries (PHP
+	 * inside Apache), is rare; without this, extensions PHP loads (curl)
+	 * bypass sockpool silently.  README, "php-curl", says more. */
+	cfg->drop_deepbind = true;
 	cfg->stats = true;
 	cfg->log_level = LOG_LEVEL_WARN;
 	cfg->ndest = 1;		/* one rule matching everything: "*" */
@@ -274,6 +278,8 @@ static int config_parse(struct config *cfg, config_getenv_fn get, char *err,
 		return fail_backoff_order(cfg, get, err, errlen);
 	if ((v = get("SOCKPOOL_REWRITE")) != NULL && parse_bool(v, &cfg->rewrite) != 0)
 		return fail(err, errlen, "SOCKPOOL_REWRITE", v, "expected 0 or 1");
+	if ((v = get("SOCKPOOL_DROP_DEEPBIND")) != NULL && parse_bool(v, &cfg->drop_deepbind) != 0)
+		return fail(err, errlen, "SOCKPOOL_DROP_DEEPBIND", v, "expected 0 or 1");
 	if ((v = get("SOCKPOOL_STATS")) != NULL && parse_bool(v, &cfg->stats) != 0)
 		return fail(err, errlen, "SOCKPOOL_STATS", v, "expected 0 or 1");
 	if ((v = get("SOCKPOOL_STATS_KEEP")) != NULL && parse_bool(v, &cfg->stats_keep) != 0)

@@ -104,12 +104,23 @@ want = File.binread(ARGV[1])
 ' "$url" "$body"
 
 # php dlopens its extensions with RTLD_DEEPBIND, which a preloaded
-# sanitizer runtime refuses: php too is left to the plain pass.
+# sanitizer runtime refuses (before sockpool's dlopen can drop it): php
+# too is left to the plain pass.
 if [ -z "$PRELOAD_FIRST" ]; then
 	row "php file_get_contents" "blocking" 200 4 php -r '
 $want = file_get_contents($argv[2]);
 for ($i = 0; $i < 200; $i++) { if (file_get_contents($argv[1]) !== $want) exit(1); }
 ' "$url" "$body"
+	# The curl extension, loaded with RTLD_DEEPBIND: pooled because
+	# sockpool drops the flag (SOCKPOOL_DROP_DEEPBIND).
+	row "php curl_exec, a handle per request" "libcurl (an extension), poll" 200 4 php -r '
+$want = file_get_contents($argv[2]);
+for ($i = 0; $i < 200; $i++) {
+  $h = curl_init($argv[1]);
+  curl_setopt($h, CURLOPT_RETURNTRANSFER, true);
+  if (curl_exec($h) !== $want) exit(1);
+  curl_close($h);
+}' "$url" "$body"
 fi
 
 # Java makes every socket dual-stack (IPV6_V6ONLY cleared, ::ffff:a.b.c.d);

@@ -104,6 +104,7 @@ static void assert_defaults_except_disabled(void)
 	assert_int_equal(cfg.retry_budget_percent, 20);
 	assert_int_equal(cfg.replay_max_bytes, 65536);
 	assert_true(cfg.rewrite);
+	assert_true(cfg.drop_deepbind);
 	assert_true(cfg.stats);
 	assert_string_equal(cfg.stats_dir, "");
 	assert_int_equal(cfg.log_level, LOG_LEVEL_WARN);
@@ -245,12 +246,15 @@ static void test_backoff_max_below_default_base_names_the_variable_set(void **st
 
 /* ---- booleans, log levels, paths ---- */
 
-static const char *const bool_vars[] = { "SOCKPOOL_DISABLE", "SOCKPOOL_REWRITE", "SOCKPOOL_STATS" };
+static const char *const bool_vars[] = { "SOCKPOOL_DISABLE", "SOCKPOOL_REWRITE", "SOCKPOOL_STATS",
+					 "SOCKPOOL_DROP_DEEPBIND" };
 
 static bool bool_field(const char *name)
 {
 	if (strcmp(name, "SOCKPOOL_DISABLE") == 0)
 		return cfg.disabled;
+	if (strcmp(name, "SOCKPOOL_DROP_DEEPBIND") == 0)
+		return cfg.drop_deepbind;
 	return strcmp(name, "SOCKPOOL_REWRITE") == 0 ? cfg.rewrite : cfg.stats;
 }
 
