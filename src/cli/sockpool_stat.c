@@ -78,6 +78,8 @@ static void usage(FILE *out)
 "  errors               errors handed to the program\n"
 "  req p50, p99         request time (first byte sent to response complete)\n"
 "  conn p50, p99        time to connect a new connection\n"
+"A line under the total counts the connections not pooled because the\n"
+"program set a socket option sockpool cannot carry (sockpool -v names it).\n"
 "Latencies are kept in log2 buckets (bucket b: 2^b to 2^(b+1) us).  A\n"
 "percentile q of n values is read from the first bucket whose cumulative\n"
 "count reaches ceil(q*n), and shown as that bucket's upper bound: the\n"
@@ -94,7 +96,7 @@ static void usage(FILE *out)
 	fprintf(out,
 "\n"
 "JSON (--json), one document on one line; keys are only ever added:\n"
-"  {\"schema\":2, \"layout_version\":3, \"time_ns\":N,\n"
+"  {\"schema\":3, \"layout_version\":4, \"time_ns\":N,\n"
 "   \"host\":{\"tcp_states\":{\"ESTABLISHED\":N,...},\"unparsed_lines\":N,\"cut\":B}\n"
 "          or {\"error\":S},\n"
 "   \"histogram_buckets_us\":[2,4,...,2147483648,null]  (upper bounds),\n"

@@ -5,6 +5,8 @@
  *   sockpool: 2000 requests, 2 connections opened, 1998 reused (99.9 %),
  *   3 retries, 0 errors passed on
  *
+ * followed by ", N not pooled for a socket option" when there were such.
+ *
  * It adds up the process-wide totals of every segment in the directory,
  * of dead processes too (the launcher has the shim keep them at exit with
  * SOCKPOOL_STATS_KEEP=1), leaving out those started before --since (a
@@ -52,6 +54,9 @@ static void print_summary(FILE *out, const struct summary *t)
 		fprintf(out, ", %" PRIu64 " retr%s, %" PRIu64 " error%s passed on",
 			figure_retries(c), figure_retries(c) == 1 ? "y" : "ies",
 			c->c[SP_ERRORS_PASSED], c->c[SP_ERRORS_PASSED] == 1 ? "" : "s");
+		if (c->c[SP_NOT_POOLED_OPTION] != 0)
+			fprintf(out, ", %" PRIu64 " not pooled for a socket option (-v names it)",
+				c->c[SP_NOT_POOLED_OPTION]);
 		if (t->processes > 1)
 			fprintf(out, " (%u processes)", t->processes);
 		if (t->running > 0)

@@ -159,6 +159,13 @@ static void print_process(FILE *out, const struct stats_snapshot *s,
 	print_row(out, "total", &s->totals, prev != NULL ? &prev->totals : NULL, dt_s);
 	if (s->ndests == s->max_dests && s->max_dests > 0)
 		fprintf(out, "  (table full: later destinations count in the total only)\n");
+	/* Not a column: zero for nearly every program, and when it is not,
+	 * the cause is one the user has to look up (sockpool -v names it). */
+	if (s->totals.c[SP_NOT_POOLED_OPTION] != 0)
+		fprintf(out, "  %" PRIu64 " connection%s not pooled: the program set a socket option "
+			"sockpool cannot carry (sockpool -v names it)\n",
+			s->totals.c[SP_NOT_POOLED_OPTION],
+			s->totals.c[SP_NOT_POOLED_OPTION] == 1 ? "" : "s");
 }
 
 void text_print_view(FILE *out, const struct view *v, const struct view *prev,

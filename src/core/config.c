@@ -176,28 +176,36 @@ static int parse_pattern(const char *pat, struct dest_rule *rules, unsigned *n)
 	return 0;
 }
 
-/* Comma-separated patterns, blanks around them ignored. */
+/* Comma-separated patterns, blanks around them ignored.  An empty list
+ * or an empty element ("", ",", "*,,*", "a, ") is an error like any
+ * other typo: it cannot be told whether the user meant "nothing" or
+ * "everything", and silently picking one changes what is pooled. */
 static int parse_pattern_list(const char *s, struct dest_rule *rules, unsigned *n)
 {
 	char buf[2048];
-	char *save = NULL;
+	char *tok = buf;
 
 	if (strlen(s) >= sizeof(buf))
 		return -1;
 	strcpy(buf, s);
 	*n = 0;
-	for (char *tok = strtok_r(buf, ",", &save); tok != NULL;
-	     tok = strtok_r(NULL, ",", &save)) {
-		char *end = tok + strlen(tok);
+	for (;;) {
+		char *comma = strchr(tok, ',');
+		char *end;
 
+		if (comma != NULL)
+			*comma = '\0';
+		end = tok + strlen(tok);
 		while (*tok == ' ' || *tok == '\t')
 			tok++;
 		while (end > tok && (end[-1] == ' ' || end[-1] == '\t'))
 			*--end = '\0';
 		if (*tok == '\0' || parse_pattern(tok, rules, n) != 0)
 			return -1;
+		if (comma == NULL)
+			return 0;
+		tok = comma + 1;
 	}
-	return *n > 0 ? 0 : -1;
 }
 
 static void config_set_defaults(struct config *cfg)
@@ -206,10 +214,18 @@ static void config_set_defaults(struct config *cfg)
 	for (size_t i = 0; i < sizeof(int_settings) / sizeof(int_settings[0]); i++)
 		*(unsigned *)((char *)cfg + int_settings[i].offset) = int_settings[i].def;
 	cfg->rewrite = true;
+	/* On: the flag's one use, a host program's clashing libraries (PHP
+	 * inside Apache), is rare; without this, extensions PHP loads (curl)
+	 * bypass sockpool silently.  README, "php-curl", says more. */
+	cfg->drop_deepbind = true;
 	cfg->stats = true;
 	cfg->log_level = LOG_LEVEL_WARN;
 	cfg->ndest = 1;		/* one rule matching everything: "*" */
 }
+
+#define DEST_LIST_ACCEPTS							\
+	"expected comma-separated *, ADDR:PORT, CIDR:PORT, [V6]:PORT or "	\
+	"localhost:PORT (PORT may be *), at most 32, none empty (unset for the default)"
 
 static int copy_path(const char *name, const char *value, char *dst, char *err,
 		     size_t errlen)
@@ -262,18 +278,18 @@ static int config_parse(struct config *cfg, config_getenv_fn get, char *err,
 		return fail_backoff_order(cfg, get, err, errlen);
 	if ((v = get("SOCKPOOL_REWRITE")) != NULL && parse_bool(v, &cfg->rewrite) != 0)
 		return fail(err, errlen, "SOCKPOOL_REWRITE", v, "expected 0 or 1");
+	if ((v = get("SOCKPOOL_DROP_DEEPBIND")) != NULL && parse_bool(v, &cfg->drop_deepbind) != 0)
+		return fail(err, errlen, "SOCKPOOL_DROP_DEEPBIND", v, "expected 0 or 1");
 	if ((v = get("SOCKPOOL_STATS")) != NULL && parse_bool(v, &cfg->stats) != 0)
 		return fail(err, errlen, "SOCKPOOL_STATS", v, "expected 0 or 1");
 	if ((v = get("SOCKPOOL_STATS_KEEP")) != NULL && parse_bool(v, &cfg->stats_keep) != 0)
 		return fail(err, errlen, "SOCKPOOL_STATS_KEEP", v, "expected 0 or 1");
-	if ((v = get("SOCKPOOL_DEST")) != NULL && *v != '\0' &&
+	if ((v = get("SOCKPOOL_DEST")) != NULL &&
 	    parse_pattern_list(v, cfg->dest, &cfg->ndest) != 0)
-		return fail(err, errlen, "SOCKPOOL_DEST", v,
-			    "expected comma-separated *, ADDR:PORT, CIDR:PORT, [V6]:PORT or localhost:PORT (PORT may be *), at most 32");
-	if ((v = get("SOCKPOOL_EXCLUDE")) != NULL && *v != '\0' &&
+		return fail(err, errlen, "SOCKPOOL_DEST", v, DEST_LIST_ACCEPTS);
+	if ((v = get("SOCKPOOL_EXCLUDE")) != NULL &&
 	    parse_pattern_list(v, cfg->exclude, &cfg->nexclude) != 0)
-		return fail(err, errlen, "SOCKPOOL_EXCLUDE", v,
-			    "expected comma-separated *, ADDR:PORT, CIDR:PORT, [V6]:PORT or localhost:PORT (PORT may be *), at most 32");
+		return fail(err, errlen, "SOCKPOOL_EXCLUDE", v, DEST_LIST_ACCEPTS);
 	if ((v = get("SOCKPOOL_STATS_DIR")) != NULL &&
 	    copy_path("SOCKPOOL_STATS_DIR", v, cfg->stats_dir, err, errlen) != 0)
 		return -1;

@@ -48,6 +48,7 @@ struct conn *conn_acquire(void)
 	c->reused = c->shared = c->broken = c->in_use_counted = false;
 	__atomic_store_n(&c->rewritten, false, __ATOMIC_RELAXED);
 	c->options_set = 0;
+	c->refused_option.set = false;
 	c->nepolls = 0;
 	c->dev = 0;
 	c->inode = 0;
@@ -410,6 +411,8 @@ const char *conn_unpoolable_reason(const struct conn *c)
 		return "not connected";
 	if (c->shared)
 		return "the fd was duplicated";
+	if (c->refused_option.set)
+		return "the program set a socket option sockpool cannot carry";
 	if (c->broken)
 		return "an error, a shutdown or a call sockpool cannot follow";
 	if (t->protocol == HTTP1_NOT_HTTP)
@@ -475,10 +478,22 @@ _Static_assert(NCARRIED <= CONN_CARRIED_MAX && CONN_CARRIED_MAX < 31,
 
 /* Options with no lasting effect on a client connection: TCP_QUICKACK is
  * momentary; address reuse only matters to bind(), which already makes a
- * socket unpoolable. */
-static bool option_is_harmless(int level, int name)
+ * socket unpoolable (IP_BIND_ADDRESS_NO_PORT too).  IPV6_V6ONLY decides
+ * only which addresses the socket may connect to: cleared (what Java and
+ * .NET do on every socket, to reach IPv4 servers at ::ffff:a.b.c.d), it
+ * refuses no connect that a pooled socket to the same destination could
+ * not have made.  Set, it makes a connect to a v4-mapped address fail,
+ * which a pooled socket would not: that one stays refused. */
+static bool option_is_harmless(int level, int name, const void *value, socklen_t len)
 {
+	int on;
+
+	if (level == IPPROTO_IPV6 && name == IPV6_V6ONLY && len == sizeof(on)) {
+		memcpy(&on, value, sizeof(on));
+		return on == 0;
+	}
 	return (level == SOL_SOCKET && (name == SO_REUSEADDR || name == SO_REUSEPORT)) ||
+	       (level == IPPROTO_IP && name == IP_BIND_ADDRESS_NO_PORT) ||
 	       (level == IPPROTO_TCP && name == TCP_QUICKACK);
 }
 
@@ -496,12 +511,14 @@ void conn_note_option_set(struct conn_ref ref, int level, int name,
 	int saved_errno = errno;
 	int i = carried_option_index(level, name);
 
-	if (i < 0 && option_is_harmless(level, name))
+	if (i < 0 && option_is_harmless(level, name, value, len))
 		return;
 	if (!conn_ref_lock(ref))
 		return;
 	if (i < 0 || len > CONN_OPTION_VALUE_MAX) {
 		ref.conn->broken = true;
+		if (!ref.conn->refused_option.set)
+			ref.conn->refused_option = (struct conn_refused_option){ true, level, name };
 	} else {
 		/* The value as given, to be set again as it was: some read back
 		 * otherwise (buffer sizes come back doubled). */

@@ -44,6 +44,14 @@ struct conn_epoll {
 	uint64_t data;
 };
 
+/* A socket option the program set that sockpool cannot carry (see
+ * below): the first such one makes the socket unpoolable, and is named to
+ * the user (option_report.h). */
+struct conn_refused_option {
+	bool set;
+	int level, name;
+};
+
 /* A carried option's value, as set on the socket (see below). */
 struct conn_option {
 	uint8_t len;
@@ -70,6 +78,7 @@ struct conn {
 	struct response_close response_close;	/* its response's head */
 	uint32_t options_set;	/* carried options set on this socket, see below */
 	struct conn_option options[CONN_CARRIED_MAX];	/* their values */
+	struct conn_refused_option refused_option;	/* the first, if any */
 	/* epoll registrations belong to the socket, not the fd number: the
 	 * engine takes them off a socket it parks and puts them on a socket
 	 * it moves under the fd (conn_epoll_*). */
@@ -196,8 +205,11 @@ const char *conn_unpoolable_reason(const struct conn *c);
  * on both.
  *
  * An option sockpool does not know how to carry (TCP_CONGESTION,
- * SO_BINDTODEVICE, TCP_FASTOPEN_CONNECT...) makes the socket unpoolable:
- * set before connect, the socket passes through untouched.
+ * SO_BINDTODEVICE, TCP_FASTOPEN_CONNECT...) makes the socket unpoolable
+ * (conn.refused_option): set before connect, the socket passes through
+ * untouched.  Options with no lasting effect on a connected client socket
+ * (SO_REUSEADDR, TCP_QUICKACK, IPV6_V6ONLY=0...) are neither carried nor
+ * refused.
  */
 #define CONN_NOTE_NONBLOCK (1u << 31)	/* the pooled socket is O_NONBLOCK */
 

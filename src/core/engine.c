@@ -30,6 +30,7 @@
 #include "engine_internal.h"
 #include "fdtab.h"
 #include "log.h"
+#include "option_report.h"
 #include "pool.h"
 #include "retry.h"
 #include "sys.h"
@@ -376,9 +377,15 @@ int engine_connect(int fd, const struct sockaddr *addr, socklen_t len)
 		return connect_again(fd, c, addr, len);
 	if (c == NULL || c->state != CONN_CANDIDATE)
 		return sys.connect(fd, addr, len);
-	/* broken here: the program set an option we cannot carry. */
-	if (c->broken || dest_key_from_sockaddr(&key, addr, len) != 0 ||
-	    !config_dest_allowed(&cfg, &key)) {
+	if (dest_key_from_sockaddr(&key, addr, len) != 0 || !config_dest_allowed(&cfg, &key) ||
+	    c->broken) {
+		/* The statistics are made here too: a program that is never
+		 * pooled because of an option should see that counted. */
+		if (c->broken && c->refused_option.set && key.family != 0 &&
+		    config_dest_allowed(&cfg, &key)) {
+			stats_open_once();
+			option_report_refused(&c->refused_option, fd, &key, stats_writer_dest(&key));
+		}
 		forget_fd(fd);
 		errno = saved_errno;
 		return sys.connect(fd, addr, len);
@@ -603,6 +610,8 @@ int engine_close(int fd)
 		uint64_t deadline = idle_deadline_ms(c, engine_now_ms());
 		struct pool_socket s = { 0 };
 		uint32_t new_requests = c->http.requests_started - c->requests_counted;
+		struct conn_refused_option refused = c->refused_option;
+		struct sp_stats_dest *stats = c->stats;
 
 		if (why_not == NULL) {
 			s = parked_socket_of(c, fd);
@@ -614,7 +623,10 @@ int engine_close(int fd)
 			park_connection(fd, &key, deadline, s, new_requests);
 		} else {
 			pool_note_requests(&pool, &key, new_requests);
-			log_debug("fd %d: not pooled: %s", fd, why_not);
+			if (refused.set)	/* set after connect */
+				option_report_refused(&refused, fd, &key, stats);
+			else
+				log_debug("fd %d: not pooled: %s", fd, why_not);
 		}
 	} else {
 		pthread_mutex_unlock(&c->lock);

@@ -23,7 +23,7 @@
 #include <stdint.h>
 
 #define SP_STATS_MAGIC 0x3154534c4f4f5053ULL	/* "SPOOLST1" little-endian */
-#define SP_STATS_VERSION 3u
+#define SP_STATS_VERSION 4u	/* 4: not_pooled_option */
 #define SP_STATS_MAX_DESTS 64u
 #define SP_STATS_PROGRAM_MAX 64u
 #define SP_STATS_FILE_PREFIX "sockpool."
@@ -42,7 +42,8 @@
 	X(FRESH_FOR_UNSAFE, "fresh_for_unsafe", "non-idempotent requests moved to a new connection") \
 	X(BUDGET_REFUSALS, "budget_refusals", "retries refused by the retry budget") \
 	X(ERRORS_PASSED, "errors_passed", "errors handed to the program") \
-	X(IN_USE_NOW, "in_use_now", "managed connections open now")
+	X(IN_USE_NOW, "in_use_now", "managed connections open now")	\
+	X(NOT_POOLED_OPTION, "not_pooled_option", "connections not pooled for a socket option sockpool cannot carry")
 
 enum sp_counter {
 #define SP_COUNTER_ENUM(id, name, help) SP_##id,

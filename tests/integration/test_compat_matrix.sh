@@ -104,12 +104,57 @@ want = File.binread(ARGV[1])
 ' "$url" "$body"
 
 # php dlopens its extensions with RTLD_DEEPBIND, which a preloaded
-# sanitizer runtime refuses: php too is left to the plain pass.
+# sanitizer runtime refuses (before sockpool's dlopen can drop it): php
+# too is left to the plain pass.
 if [ -z "$PRELOAD_FIRST" ]; then
 	row "php file_get_contents" "blocking" 200 4 php -r '
 $want = file_get_contents($argv[2]);
 for ($i = 0; $i < 200; $i++) { if (file_get_contents($argv[1]) !== $want) exit(1); }
 ' "$url" "$body"
+	# The curl extension, loaded with RTLD_DEEPBIND: pooled because
+	# sockpool drops the flag (SOCKPOOL_DROP_DEEPBIND).
+	row "php curl_exec, a handle per request" "libcurl (an extension), poll" 200 4 php -r '
+$want = file_get_contents($argv[2]);
+for ($i = 0; $i < 200; $i++) {
+  $h = curl_init($argv[1]);
+  curl_setopt($h, CURLOPT_RETURNTRANSFER, true);
+  if (curl_exec($h) !== $want) exit(1);
+  curl_close($h);
+}' "$url" "$body"
+fi
+
+# Java makes every socket dual-stack (IPV6_V6ONLY cleared, ::ffff:a.b.c.d);
+# with http.keepAlive=false its requests ask the server to close.
+if command -v javac > /dev/null && command -v java > /dev/null; then
+	mkdir "$WORK/java"
+	cat > "$WORK/java/Get.java" <<'JAVA'
+import java.io.InputStream;
+import java.net.HttpURLConnection;
+import java.net.URL;
+import java.nio.file.Files;
+import java.nio.file.Paths;
+import java.util.Arrays;
+
+public class Get {
+    public static void main(String[] args) throws Exception {
+        byte[] want = Files.readAllBytes(Paths.get(args[1]));
+        for (int i = 0; i < 200; i++) {
+            HttpURLConnection c = (HttpURLConnection) new URL(args[0]).openConnection();
+            try (InputStream in = c.getInputStream()) {
+                if (c.getResponseCode() != 200 || !Arrays.equals(in.readAllBytes(), want))
+                    throw new RuntimeException("request " + i);
+            }
+            c.disconnect();
+        }
+    }
+}
+JAVA
+	started=$(date +%s%N)
+	javac -d "$WORK/java" "$WORK/java/Get.java" || fail "javac failed"
+	compiled=$(date +%s%N)
+	row "java HttpURLConnection, http.keepAlive=false" "blocking, dual-stack socket" 200 4 \
+		java -Dhttp.keepAlive=false -cp "$WORK/java" Get "$url" "$body"
+	echo "java: javac $(( (compiled - started) / 1000000 )) ms, three runs of 200 requests $(( ($(date +%s%N) - compiled) / 1000000 )) ms"
 fi
 
 row "perl LWP::UserAgent" "blocking" 200 4 perl -MLWP::UserAgent -e '

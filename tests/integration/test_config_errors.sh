@@ -21,7 +21,8 @@ check_passthrough() {	# description, then VAR=value...
 for setting in SOCKPOOL_MAX_IDLE=abc SOCKPOOL_MAX_IDLE_PER_DEST=-1 \
 	SOCKPOOL_IDLE_TIMEOUT_MS=5s SOCKPOOL_DEST=example.com:80 \
 	SOCKPOOL_EXCLUDE=127.0.0.1 SOCKPOOL_LOG=loud SOCKPOOL_STATS_DIR=relative \
-	SOCKPOOL_REWRITE=maybe SOCKPOOL_RETRIES=1e3; do
+	SOCKPOOL_REWRITE=maybe SOCKPOOL_RETRIES=1e3 \
+	SOCKPOOL_DEST= 'SOCKPOOL_DEST=*,,*' SOCKPOOL_EXCLUDE=,; do
 	check_passthrough "$setting" "$setting"
 	assert_eq "$setting: lines on stderr" 1 "$(wc -l < "$WORK/err")"
 	grep -q "${setting%%=*}" "$WORK/err" || fail "$setting: stderr does not name the variable"

@@ -104,6 +104,7 @@ static void assert_defaults_except_disabled(void)
 	assert_int_equal(cfg.retry_budget_percent, 20);
 	assert_int_equal(cfg.replay_max_bytes, 65536);
 	assert_true(cfg.rewrite);
+	assert_true(cfg.drop_deepbind);
 	assert_true(cfg.stats);
 	assert_string_equal(cfg.stats_dir, "");
 	assert_int_equal(cfg.log_level, LOG_LEVEL_WARN);
@@ -245,12 +246,15 @@ static void test_backoff_max_below_default_base_names_the_variable_set(void **st
 
 /* ---- booleans, log levels, paths ---- */
 
-static const char *const bool_vars[] = { "SOCKPOOL_DISABLE", "SOCKPOOL_REWRITE", "SOCKPOOL_STATS" };
+static const char *const bool_vars[] = { "SOCKPOOL_DISABLE", "SOCKPOOL_REWRITE", "SOCKPOOL_STATS",
+					 "SOCKPOOL_DROP_DEEPBIND" };
 
 static bool bool_field(const char *name)
 {
 	if (strcmp(name, "SOCKPOOL_DISABLE") == 0)
 		return cfg.disabled;
+	if (strcmp(name, "SOCKPOOL_DROP_DEEPBIND") == 0)
+		return cfg.drop_deepbind;
 	return strcmp(name, "SOCKPOOL_REWRITE") == 0 ? cfg.rewrite : cfg.stats;
 }
 
@@ -420,6 +424,8 @@ static void test_bad_patterns_are_rejected(void **state)
 		"127.0.0.1:-1", "127.0.0.1:+80", "10.0.0.0/:80", "10.0.0.0/x:80", "[::1:80",
 		"127.0.0.1:80, ,127.0.0.2:80", "localhost", "localhost:0", "[127.0.0.1]:80",
 		"*:", "**", "1.2.3:80",
+		/* Empty lists and empty elements: "nothing" or "everything"? */
+		"", " ", ",", "*,,*", "*,", ",*", "127.0.0.1:80,", "*, ,*",
 	};
 	static const char *const vars[] = { "SOCKPOOL_DEST", "SOCKPOOL_EXCLUDE" };
 
@@ -461,15 +467,18 @@ static void test_pattern_list_is_limited_to_max_rules(void **state)
 	assert_rejected(load_one("SOCKPOOL_EXCLUDE", list), "SOCKPOOL_EXCLUDE");
 }
 
-static void test_empty_dest_and_exclude_mean_unset(void **state)
+/* An empty value is a mistake like any other, not a quiet "*" (for DEST)
+ * or "none" (for EXCLUDE); the message says how to get the default. */
+static void test_empty_dest_and_exclude_are_errors_that_say_so(void **state)
 {
-	struct dest_key key = key_of("10.0.0.1:80");
+	static const char *const vars[] = { "SOCKPOOL_DEST", "SOCKPOOL_EXCLUDE" };
 
 	(void)state;
-	env_set("SOCKPOOL_DEST", "");
-	env_set("SOCKPOOL_EXCLUDE", "");
-	assert_int_equal(load(), 0);
-	assert_true(config_dest_allowed(&cfg, &key));
+	for (size_t v = 0; v < 2; v++) {
+		assert_rejected(load_one(vars[v], ""), vars[v]);
+		assert_non_null(strstr(err, "none empty"));
+		assert_non_null(strstr(err, "unset"));
+	}
 }
 
 static void test_dest_and_exclude_combine(void **state)
@@ -615,7 +624,7 @@ int main(void)
 		CONFIG_TEST(test_patterns_match_what_they_say),
 		CONFIG_TEST(test_bad_patterns_are_rejected),
 		CONFIG_TEST(test_pattern_list_is_limited_to_max_rules),
-		CONFIG_TEST(test_empty_dest_and_exclude_mean_unset),
+		CONFIG_TEST(test_empty_dest_and_exclude_are_errors_that_say_so),
 		CONFIG_TEST(test_dest_and_exclude_combine),
 		CONFIG_TEST(test_ipv4_patterns_match_v4_mapped_ipv6_keys),
 		CONFIG_TEST(test_dest_key_from_ipv4_sockaddr),

@@ -601,9 +601,46 @@ static void test_unknown_option_breaks_harmless_one_does_not(void **state)
 	assert_int_equal(c->options_set, 0);
 	program_sets(tp.from, IPPROTO_TCP, TCP_CORK, &one, sizeof(one));
 	assert_true(c->broken);
+	/* The first refused option is kept, to be named to the user. */
+	program_sets_int(tp.from, IPPROTO_TCP, TCP_NOTSENT_LOWAT, 4096);
+	assert_true(c->refused_option.set);
+	assert_int_equal(c->refused_option.level, IPPROTO_TCP);
+	assert_int_equal(c->refused_option.name, TCP_CORK);
+	assert_string_equal(reason_of(c), "the program set a socket option sockpool cannot carry");
 	assert_ptr_equal(fdtab_take(tp.from), c);
 	conn_release(c);
 	tcp_pair_close(&tp);
+}
+
+/* What dual-stack runtimes (Java, .NET) set on every socket before
+ * connect: IPV6_V6ONLY cleared, which refuses no connect a pooled socket
+ * could have made, so it neither breaks the conn nor costs a call at
+ * checkout.  Set, it would make a connect to ::ffff:a.b.c.d fail that a
+ * pooled socket would not: refused. */
+static void test_dual_stack_v6only_cleared_is_harmless_set_is_refused(void **state)
+{
+	int fd = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct conn *c;
+
+	(void)state;
+	if (fd < 0)
+		skip();		/* no IPv6 here */
+	c = managed_conn_for(fd);
+	c->state = CONN_CANDIDATE;	/* before connect, as Java sets it */
+	program_sets_int(fd, IPPROTO_IPV6, IPV6_V6ONLY, 0);
+	assert_false(c->broken);
+	assert_false(c->refused_option.set);
+	assert_int_equal(c->options_set, 0);
+	program_sets_int(fd, IPPROTO_IPV6, IPV6_V6ONLY, 1);
+	assert_true(c->broken);
+	assert_true(c->refused_option.set);
+	assert_int_equal(c->refused_option.name, IPV6_V6ONLY);
+	assert_ptr_equal(fdtab_take(fd), c);
+	conn_release(c);
+	c = conn_acquire();	/* recycled: the refusal went with the socket */
+	assert_false(c->refused_option.set);
+	conn_release(c);
+	close(fd);
 }
 
 int main(void)
@@ -626,6 +663,7 @@ int main(void)
 		cmocka_unit_test(test_copy_makes_no_option_calls_when_nothing_was_set),
 		cmocka_unit_test(test_copy_skips_options_the_pooled_socket_already_has),
 		cmocka_unit_test(test_unknown_option_breaks_harmless_one_does_not),
+		cmocka_unit_test(test_dual_stack_v6only_cleared_is_harmless_set_is_refused),
 		cmocka_unit_test(test_copy_clears_what_the_program_did_not_set),
 	};
 
