@@ -28,19 +28,31 @@
 typedef int spawn_fn(pid_t *, const char *, const posix_spawn_file_actions_t *,
 		     const posix_spawnattr_t *, char *const[], char *const[]);
 
-static int raw_prlimit64(pid_t pid, int resource, const struct rlimit64 *new_limit,
-			 struct rlimit64 *old_limit)
+/* On the 64-bit systems sockpool is built for, struct rlimit and struct
+ * rlimit64 are the same, and prlimit64 is the kernel's prlimit. */
+static int raw_setrlimit(__rlimit_resource_t resource, const struct rlimit *limit)
+{
+	return (int)syscall(SYS_setrlimit, resource, limit);
+}
+
+static int raw_setrlimit64(__rlimit_resource_t resource, const struct rlimit64 *limit)
+{
+	return (int)syscall(SYS_prlimit64, 0, resource, limit, NULL);
+}
+
+static int raw_prlimit(pid_t pid, __rlimit_resource_t resource,
+		       const struct rlimit *new_limit, struct rlimit *old_limit)
 {
 	return (int)syscall(SYS_prlimit64, pid, resource, new_limit, old_limit);
 }
 
-static int raw_setrlimit64(int resource, const struct rlimit64 *limit)
+static int raw_prlimit64(pid_t pid, __rlimit_resource_t resource,
+			 const struct rlimit64 *new_limit, struct rlimit64 *old_limit)
 {
-	return raw_prlimit64(0, resource, limit, NULL);
+	return (int)syscall(SYS_prlimit64, pid, resource, new_limit, old_limit);
 }
 
-/* struct rlimit and struct rlimit64 are the same on the 64-bit systems
- * glibc's plain names take; libc's own functions replace these early. */
+/* Replaced by libc's own functions in our constructor. */
 static struct {
 	spawn_fn *posix_spawn;
 	spawn_fn *posix_spawnp;
@@ -51,12 +63,8 @@ static struct {
 	int (*prlimit64)(pid_t, __rlimit_resource_t, const struct rlimit64 *,
 			 struct rlimit64 *);
 } real = {
-	.setrlimit = (int (*)(__rlimit_resource_t, const struct rlimit *))raw_setrlimit64,
-	.setrlimit64 = (int (*)(__rlimit_resource_t, const struct rlimit64 *))raw_setrlimit64,
-	.prlimit = (int (*)(pid_t, __rlimit_resource_t, const struct rlimit *,
-			    struct rlimit *))raw_prlimit64,
-	.prlimit64 = (int (*)(pid_t, __rlimit_resource_t, const struct rlimit64 *,
-			      struct rlimit64 *))raw_prlimit64,
+	.setrlimit = raw_setrlimit, .setrlimit64 = raw_setrlimit64,
+	.prlimit = raw_prlimit, .prlimit64 = raw_prlimit64,
 };
 
 void process_resolve_all(void)
