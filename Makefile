@@ -40,7 +40,9 @@ SHIM_SRC  := $(wildcard src/shim/*.c)
 WRITER_SRC:= src/stats/stats_writer.c
 READER_SRC:= src/stats/stats_reader.c
 CORE_OBJ  := $(CORE_SRC:%.c=$(BUILD)/obj/%.o)
-SHIM_OBJ  := $(SHIM_SRC:%.c=$(BUILD)/obj/%.o)
+# vfork.S: the one hook that cannot be written in C (see there).
+SHIM_ASM  := $(wildcard src/shim/*.S)
+SHIM_OBJ  := $(SHIM_SRC:%.c=$(BUILD)/obj/%.o) $(SHIM_ASM:%.S=$(BUILD)/obj/%.o)
 WRITER_OBJ:= $(WRITER_SRC:%.c=$(BUILD)/obj/%.o)
 READER_OBJ:= $(READER_SRC:%.c=$(BUILD)/obj/%.o)
 STAT_SRC  := $(wildcard src/cli/*.c)
@@ -66,6 +68,10 @@ $(DEPS_STAMP): scripts/deps.sh
 $(BUILD)/obj/%.o: %.c $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(CC) $(ALLCFLAGS) -fvisibility=hidden -MMD -MP -c $< -o $@
+
+$(BUILD)/obj/%.o: %.S $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(ALLCFLAGS) -MMD -MP -c $< -o $@
 
 $(BUILD)/libsockpool.so: $(SHIM_OBJ) $(CORE_OBJ) $(WRITER_OBJ) src/shim/exports.map
 	$(CC) $(ALLCFLAGS) -shared -o $@ $(SHIM_OBJ) $(CORE_OBJ) $(WRITER_OBJ) \

@@ -28,17 +28,17 @@
 #include "clock.h"
 #include "conn.h"
 #include "engine_internal.h"
+#include "fd_budget.h"
 #include "fdtab.h"
 #include "log.h"
 #include "option_report.h"
 #include "pool.h"
 #include "retry.h"
 #include "sys.h"
+#include "vfork_gate.h"
 
 /* The largest fd table we reserve, whatever RLIMIT_NOFILE allows. */
 #define ENGINE_MAX_TABLE_FDS (1u << 20)
-/* Private fds sit this far below the soft fd limit (or below 8192). */
-#define ENGINE_PRIVATE_FD_CEILING 8192
 
 static struct config cfg;
 static struct pool pool;
@@ -48,7 +48,8 @@ static char stats_program[SP_STATS_PROGRAM_MAX];
 static pthread_mutex_t stats_open_lock = PTHREAD_MUTEX_INITIALIZER;
 static bool stats_tried;
 static bool active;
-static int private_fd_floor;
+static unsigned configured_max_idle;	/* SOCKPOOL_MAX_IDLE, before the fd limit */
+static int private_fd_floor;	/* see fd_budget.h; changes with the limit */
 static int fd_high_water;	/* highest fd that ever had a conn */
 
 const struct config *engine_config(void)
@@ -86,24 +87,24 @@ static void open_log(void)
 			 cfg.log_file, strerror(errno));
 }
 
-/* Pooled sockets spend the program's fd budget: keep them to a quarter of
- * it, on fds at the top of the range the program is unlikely to reach. */
-static void size_pool_to_fd_limit(void)
+static int private_fd_floor_now(void)
+{
+	return __atomic_load_n(&private_fd_floor, __ATOMIC_RELAXED);
+}
+
+/* Pooled sockets spend the program's fd budget (fd_budget.h), as the
+ * soft limit is now.  Returns the idle sockets the pool may keep. */
+unsigned engine_follow_fd_limit(void)
 {
 	struct rlimit rl;
 	rlim_t soft = 1024;
-	unsigned budget;
+	struct fd_budget b;
 
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0)
 		soft = rl.rlim_cur;
-	if (soft > ENGINE_PRIVATE_FD_CEILING)
-		soft = ENGINE_PRIVATE_FD_CEILING;
-	budget = (unsigned)(soft / 4);
-	if (cfg.max_idle > budget)
-		cfg.max_idle = budget;
-	private_fd_floor = (int)soft - (int)cfg.max_idle - 1;
-	if (private_fd_floor < 3)
-		private_fd_floor = 3;
+	b = fd_budget_for_limit(soft, configured_max_idle);
+	__atomic_store_n(&private_fd_floor, b.private_floor, __ATOMIC_RELAXED);
+	return b.max_idle;
 }
 
 static size_t table_size_for_fd_limit(void)
@@ -132,7 +133,9 @@ void engine_start(config_getenv_fn getenv_fn, const char *program)
 		log_error("cannot reserve the fd table: %s; sockpool is off", strerror(errno));
 		return;
 	}
-	size_pool_to_fd_limit();
+	vfork_gate_note_own_pid();
+	configured_max_idle = cfg.max_idle;
+	cfg.max_idle = engine_follow_fd_limit();
 	pool_init(&pool, cfg.max_idle_per_dest, cfg.max_idle, engine_now_ms);
 	conn_replay_max = cfg.replay_max_bytes;
 	conn_now_ms = engine_now_ms;
@@ -171,7 +174,7 @@ static void forget_fd(int fd)
 
 void engine_fd_reused(int fd)
 {
-	if (fd >= 0)
+	if (fd >= 0 && !engine_in_vfork_child())
 		forget_fd(fd);
 }
 
@@ -179,7 +182,8 @@ void engine_fds_closed(unsigned int first, unsigned int last)
 {
 	unsigned int high = (unsigned int)__atomic_load_n(&fd_high_water, __ATOMIC_RELAXED);
 
-	if (!engine_active())
+	/* A vfork child closes its own copies: the parent's stay open. */
+	if (!engine_active() || engine_in_vfork_child())
 		return;
 	for (unsigned int fd = first; fd <= last && fd <= high; fd++)
 		if (fdtab_get((int)fd) != NULL)
@@ -189,7 +193,9 @@ void engine_fds_closed(unsigned int first, unsigned int last)
 
 void engine_fds_passed(const struct msghdr *msg, bool received)
 {
-	if (!engine_active())
+	/* Numbers a vfork child received are its own; a socket it sent is
+	 * shared with another process all the same. */
+	if (!engine_active() || (received && engine_in_vfork_child()))
 		return;
 	for (struct cmsghdr *cm = CMSG_FIRSTHDR(msg); cm != NULL;
 	     cm = CMSG_NXTHDR((struct msghdr *)msg, cm)) {
@@ -220,7 +226,7 @@ void engine_socket_created(int fd, int domain, int type, int protocol)
 	struct conn *c;
 
 	engine_fd_reused(fd);
-	if (fd < 0 || !engine_active())
+	if (fd < 0 || !engine_active() || engine_in_vfork_child())
 		return;
 	if ((domain != AF_INET && domain != AF_INET6) ||
 	    (type & 0xf) != SOCK_STREAM ||
@@ -242,7 +248,7 @@ void engine_socket_bound(int fd)
 {
 	/* A source address or port the program chose: its connection is not
 	 * interchangeable with another, so it is left alone for life. */
-	if (fd >= 0)
+	if (fd >= 0 && !engine_in_vfork_child())
 		forget_fd(fd);
 }
 
@@ -342,6 +348,11 @@ elsewhere:
 	return sys.connect(fd, addr, len);
 }
 
+int engine_fd_high_water(void)
+{
+	return __atomic_load_n(&fd_high_water, __ATOMIC_RELAXED);
+}
+
 int engine_socket_error(int fd, void *val, socklen_t *len)
 {
 	struct conn_ref ref = conn_ref_of_fd(fd);
@@ -350,7 +361,7 @@ int engine_socket_error(int fd, void *val, socklen_t *len)
 	int err = 0;
 	bool again;
 
-	if (rc != 0 || ref.conn == NULL || *len != sizeof(err))
+	if (rc != 0 || ref.conn == NULL || *len != sizeof(err) || engine_in_vfork_child())
 		return rc;
 	memcpy(&err, val, sizeof(err));
 	if (!retry_connect_failed_late(err) || !conn_ref_lock(ref))
@@ -373,6 +384,8 @@ int engine_connect(int fd, const struct sockaddr *addr, socklen_t len)
 	struct pool_socket idle;
 	uint64_t started_us;
 
+	if (engine_in_vfork_child())
+		return sys.connect(fd, addr, len);
 	if (c != NULL && c->state == CONN_MANAGED)
 		return connect_again(fd, c, addr, len);
 	if (c == NULL || c->state != CONN_CANDIDATE)
@@ -472,7 +485,7 @@ static uint64_t idle_deadline_ms(const struct conn *c, uint64_t now)
 static void park_connection(int fd, const struct dest_key *key, uint64_t deadline,
 			    struct pool_socket s, uint32_t new_requests)
 {
-	s.fd = sys.fcntl(fd, F_DUPFD_CLOEXEC, private_fd_floor);
+	s.fd = sys.fcntl(fd, F_DUPFD_CLOEXEC, private_fd_floor_now());
 	if (s.fd < 0) {
 		log_debug("fd %d: not pooled: no private fd: %s", fd, strerror(errno));
 		pool_note_requests(&pool, key, new_requests);
@@ -506,7 +519,7 @@ static bool park_and_give_eof(int fd, struct conn *c)
 	int status = sys.fcntl(fd, F_GETFL), eof = -1;
 
 	s = parked_socket_of(c, fd);
-	s.fd = sys.fcntl(fd, F_DUPFD_CLOEXEC, private_fd_floor);
+	s.fd = sys.fcntl(fd, F_DUPFD_CLOEXEC, private_fd_floor_now());
 	if (s.fd >= 0)
 		eof = eof_socket(status >= 0 && (status & O_NONBLOCK) ? SOCK_NONBLOCK : 0);
 	if (s.fd < 0 || eof < 0) {
@@ -544,7 +557,7 @@ void engine_end_rewritten(int fd, struct conn_ref ref)
 	struct conn *c = ref.conn;
 	bool parked = false;
 
-	if (!conn_ref_lock(ref))
+	if (engine_in_vfork_child() || !conn_ref_lock(ref))
 		return;
 	if (!c->rewritten) {
 		pthread_mutex_unlock(&c->lock);
@@ -594,8 +607,9 @@ int engine_close(int fd)
 	struct conn *c;
 	int saved_errno = errno;
 
-	/* Plain load first: closing files and pipes costs no atomic swap. */
-	if (fdtab_get(fd) == NULL || (c = fdtab_take(fd)) == NULL)
+	/* Plain load first: closing files and pipes costs no atomic swap.  A
+	 * vfork child's close is of its own copy: the parent's fd lives on. */
+	if (fdtab_get(fd) == NULL || engine_in_vfork_child() || (c = fdtab_take(fd)) == NULL)
 		return sys.close(fd);
 	if (!lock_for_close(c)) {
 		/* Not pooled; the conn is left to whoever holds it (a small
@@ -662,6 +676,7 @@ void engine_after_fork_child(void)
 
 	if (!engine_active())
 		return;
+	vfork_gate_note_own_pid();
 	/* Single-threaded now, but locks that other parent threads held stay
 	 * held in this copy: every lock is made anew before anything runs.
 	 * The parent's statistics segment is not ours to write. */

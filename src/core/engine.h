@@ -65,6 +65,26 @@ void engine_before_fork(void);
 void engine_after_fork_parent(void);
 void engine_after_fork_child(void);
 
+/* The process around the sockets (engine_process.c). */
+
+/* The program changed its own RLIMIT_NOFILE (the call succeeded): the
+ * pool follows the new limit, closing what no longer fits. */
+void engine_fd_limit_changed(void);
+
+/* A call of the program that makes an fd failed with EMFILE or ENFILE:
+ * closes every idle pooled socket.  Whether any was closed (the call is
+ * then worth one more try).  Keeps errno. */
+bool engine_give_back_idle_fds(void);
+
+/* A child is about to be made that inherits every descriptor without
+ * FD_CLOEXEC (posix_spawn, vfork): managed sockets among them are shared
+ * with it from now on, never pooled.  Keeps errno. */
+void engine_before_spawn(void);
+
+/* The program made fd the source of a dup2 in a child to be spawned
+ * (posix_spawn_file_actions_adddup2): the child will hold its socket. */
+void engine_fd_given_to_child(int fd);
+
 /* The configuration in force (for tests and the shim). */
 const struct config *engine_config(void);
 

@@ -20,6 +20,13 @@ struct conn;
  * c->lock. */
 int engine_move_socket_onto(int s, int fd, const struct conn *c);
 
+/* Sizes the private fds to the soft RLIMIT_NOFILE as it is now
+ * (fd_budget.h); returns the idle sockets the pool may keep. */
+unsigned engine_follow_fd_limit(void);
+
+/* The highest fd that ever had a conn. */
+int engine_fd_high_water(void);
+
 /* The engine's clock (CLOCK_MONOTONIC, ms). */
 uint64_t engine_now_ms(void);
 

@@ -346,6 +346,41 @@ void pool_forget_fds(struct pool *p, unsigned int first, unsigned int last)
 	pthread_mutex_unlock(&p->lock);
 }
 
+/* Closes the oldest idle sockets until at most keep remain.  Caller holds
+ * p->lock.  How many were closed. */
+static unsigned pool_trim_to(struct pool *p, unsigned keep)
+{
+	unsigned closed = 0;
+
+	while (p->total_idle > keep) {
+		unsigned before = p->total_idle;
+
+		pool_evict_oldest(p, NULL);
+		if (p->total_idle == before)
+			break;
+		closed++;
+	}
+	return closed;
+}
+
+void pool_set_max_idle(struct pool *p, unsigned max_idle)
+{
+	pthread_mutex_lock(&p->lock);
+	p->max_idle = max_idle;
+	pool_trim_to(p, max_idle);
+	pthread_mutex_unlock(&p->lock);
+}
+
+unsigned pool_close_all_idle(struct pool *p)
+{
+	unsigned closed;
+
+	pthread_mutex_lock(&p->lock);
+	closed = pool_trim_to(p, 0);
+	pthread_mutex_unlock(&p->lock);
+	return closed;
+}
+
 unsigned pool_idle_count(struct pool *p, const struct dest_key *key)
 {
 	struct pool_dest *d;

@@ -120,6 +120,14 @@ bool pool_take_retry(struct pool *p, const struct dest_key *key, unsigned percen
  * (close_range): it forgets them without closing anything. */
 void pool_forget_fds(struct pool *p, unsigned int first, unsigned int last);
 
+/* From now on the pool keeps at most max_idle sockets in all; the oldest
+ * beyond it are closed now (the program's fd limit was lowered). */
+void pool_set_max_idle(struct pool *p, unsigned max_idle);
+
+/* Closes every idle socket, for a program that ran out of descriptors;
+ * what each destination learned stays.  How many were closed. */
+unsigned pool_close_all_idle(struct pool *p);
+
 /* Idle sockets kept for key. */
 unsigned pool_idle_count(struct pool *p, const struct dest_key *key);
 

@@ -4,10 +4,13 @@
  * close() is where a connection may go to the pool (engine_close).  A
  * duplicate of a managed socket means two fds share one connection, which
  * then can never be pooled; and the duplicate's number may have belonged
- * to a socket we tracked, whose entry is now stale.
+ * to a socket we tracked, whose entry is now stale.  In a vfork child
+ * (vfork_gate.h) only the first holds: a duplicate it makes is of the
+ * parent's socket, which its exec'd program may keep.
  */
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <sys/epoll.h>
 #include <unistd.h>
 
@@ -15,6 +18,7 @@
 #include "../core/engine.h"
 #include "../core/fdtab.h"
 #include "../core/sys.h"
+#include "../core/vfork_gate.h"
 #include "shim.h"
 
 static int after_dup(int old_fd, int new_fd)
@@ -34,7 +38,7 @@ SHIM_EXPORT int close(int fd)
 
 SHIM_EXPORT int dup(int fd)
 {
-	return after_dup(fd, sys.dup(fd));
+	return after_dup(fd, RETRY_IF_OUT_OF_FDS(sys.dup(fd)));
 }
 
 SHIM_EXPORT int dup2(int fd, int new_fd)
@@ -49,10 +53,16 @@ SHIM_EXPORT int dup3(int fd, int new_fd, int flags)
 
 static int fcntl_common(int fd, int cmd, void *arg)
 {
-	int rc = sys.fcntl(fd, cmd, arg);
+	int rc;
 
 	if (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC)
-		return after_dup(fd, rc);
+		return after_dup(fd, RETRY_IF_OUT_OF_FDS(sys.fcntl(fd, cmd, arg)));
+	rc = sys.fcntl(fd, cmd, arg);
+	/* A vfork child that lets a socket of ours live past its exec holds
+	 * the socket from then on. */
+	if (cmd == F_SETFD && rc == 0 && !((uintptr_t)arg & FD_CLOEXEC) &&
+	    fdtab_get(fd) != NULL && engine_in_vfork_child())
+		conn_note_shared(conn_ref_of_fd(fd));
 	return rc;
 }
 
@@ -87,7 +97,8 @@ SHIM_EXPORT int epoll_ctl(int epfd, int op, int fd, struct epoll_event *event)
 {
 	int rc = sys.epoll_ctl(epfd, op, fd, event);
 
-	if (rc == 0 && fdtab_get(fd) != NULL)
+	/* A vfork child's epoll sets and fd numbers are not the parent's. */
+	if (rc == 0 && fdtab_get(fd) != NULL && !engine_in_vfork_child())
 		conn_note_epoll(conn_ref_of_fd(fd), epfd, op, event);
 	return rc;
 }

@@ -12,6 +12,10 @@
  * held nothing, as for any pass-through), and close_range/closefrom tell
  * the engine which numbers died, pooled private fds included.
  *
+ * A call that makes an fd and fails for want of one (EMFILE, ENFILE) is
+ * made once more when the pool could give idle sockets back: pooled
+ * sockets must never cost the program a descriptor it could have had.
+ *
  * Before our constructor has run, each call is made with syscall(2), for
  * the same reasons as in real.c.
  */
@@ -149,7 +153,7 @@ SHIM_EXPORT int open(const char *path, int flags, ...)
 	va_start(ap, flags);
 	mode = mode_of(flags, ap);
 	va_end(ap);
-	return fresh_fd(real.openat(AT_FDCWD, path, flags, mode));
+	return fresh_fd(RETRY_IF_OUT_OF_FDS(real.openat(AT_FDCWD, path, flags, mode)));
 }
 
 SHIM_EXPORT int open64(const char *path, int flags, ...)
@@ -160,7 +164,8 @@ SHIM_EXPORT int open64(const char *path, int flags, ...)
 	va_start(ap, flags);
 	mode = mode_of(flags, ap);
 	va_end(ap);
-	return fresh_fd(real.openat(AT_FDCWD, path, flags | O_LARGEFILE, mode));
+	return fresh_fd(RETRY_IF_OUT_OF_FDS(real.openat(AT_FDCWD, path, flags | O_LARGEFILE,
+							mode)));
 }
 
 SHIM_EXPORT int openat(int dirfd, const char *path, int flags, ...)
@@ -171,7 +176,7 @@ SHIM_EXPORT int openat(int dirfd, const char *path, int flags, ...)
 	va_start(ap, flags);
 	mode = mode_of(flags, ap);
 	va_end(ap);
-	return fresh_fd(real.openat(dirfd, path, flags, mode));
+	return fresh_fd(RETRY_IF_OUT_OF_FDS(real.openat(dirfd, path, flags, mode)));
 }
 
 SHIM_EXPORT int openat64(int dirfd, const char *path, int flags, ...)
@@ -182,73 +187,79 @@ SHIM_EXPORT int openat64(int dirfd, const char *path, int flags, ...)
 	va_start(ap, flags);
 	mode = mode_of(flags, ap);
 	va_end(ap);
-	return fresh_fd(real.openat(dirfd, path, flags | O_LARGEFILE, mode));
+	return fresh_fd(RETRY_IF_OUT_OF_FDS(real.openat(dirfd, path, flags | O_LARGEFILE,
+							mode)));
 }
 
 SHIM_EXPORT int creat(const char *path, mode_t mode)
 {
-	return fresh_fd(real.openat(AT_FDCWD, path, O_CREAT | O_WRONLY | O_TRUNC, mode));
+	return fresh_fd(RETRY_IF_OUT_OF_FDS(real.openat(AT_FDCWD, path,
+							O_CREAT | O_WRONLY | O_TRUNC, mode)));
 }
 
 SHIM_EXPORT int creat64(const char *path, mode_t mode)
 {
-	return fresh_fd(real.openat(AT_FDCWD, path,
-				    O_CREAT | O_WRONLY | O_TRUNC | O_LARGEFILE, mode));
+	return fresh_fd(RETRY_IF_OUT_OF_FDS(real.openat(AT_FDCWD, path,
+				    O_CREAT | O_WRONLY | O_TRUNC | O_LARGEFILE, mode)));
 }
 
 SHIM_EXPORT int pipe(int fds[2])
 {
-	return fresh_pair(real.pipe2(fds, 0), fds);
+	return fresh_pair(RETRY_IF_OUT_OF_FDS(real.pipe2(fds, 0)), fds);
 }
 
 SHIM_EXPORT int pipe2(int fds[2], int flags)
 {
-	return fresh_pair(real.pipe2(fds, flags), fds);
+	return fresh_pair(RETRY_IF_OUT_OF_FDS(real.pipe2(fds, flags)), fds);
 }
 
 SHIM_EXPORT int socketpair(int domain, int type, int protocol, int fds[2])
 {
-	return fresh_pair(real.socketpair(domain, type, protocol, fds), fds);
+	return fresh_pair(RETRY_IF_OUT_OF_FDS(real.socketpair(domain, type, protocol, fds)), fds);
 }
 
 SHIM_EXPORT int eventfd(unsigned int count, int flags)
 {
-	return fresh_fd(real.eventfd(count, flags));
+	return fresh_fd(RETRY_IF_OUT_OF_FDS(real.eventfd(count, flags)));
 }
 
 SHIM_EXPORT int epoll_create(int size)
 {
-	return size <= 0 ? (errno = EINVAL, -1) : fresh_fd(real.epoll_create1(0));
+	if (size <= 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	return fresh_fd(RETRY_IF_OUT_OF_FDS(real.epoll_create1(0)));
 }
 
 SHIM_EXPORT int epoll_create1(int flags)
 {
-	return fresh_fd(real.epoll_create1(flags));
+	return fresh_fd(RETRY_IF_OUT_OF_FDS(real.epoll_create1(flags)));
 }
 
 SHIM_EXPORT int memfd_create(const char *name, unsigned int flags)
 {
-	return fresh_fd(real.memfd_create(name, flags));
+	return fresh_fd(RETRY_IF_OUT_OF_FDS(real.memfd_create(name, flags)));
 }
 
 SHIM_EXPORT int timerfd_create(int clock, int flags)
 {
-	return fresh_fd(real.timerfd_create(clock, flags));
+	return fresh_fd(RETRY_IF_OUT_OF_FDS(real.timerfd_create(clock, flags)));
 }
 
 SHIM_EXPORT int signalfd(int fd, const sigset_t *mask, int flags)
 {
-	return fresh_fd(real.signalfd(fd, mask, flags));
+	return fresh_fd(RETRY_IF_OUT_OF_FDS(real.signalfd(fd, mask, flags)));
 }
 
 SHIM_EXPORT int inotify_init(void)
 {
-	return fresh_fd(real.inotify_init1(0));
+	return fresh_fd(RETRY_IF_OUT_OF_FDS(real.inotify_init1(0)));
 }
 
 SHIM_EXPORT int inotify_init1(int flags)
 {
-	return fresh_fd(real.inotify_init1(flags));
+	return fresh_fd(RETRY_IF_OUT_OF_FDS(real.inotify_init1(flags)));
 }
 
 SHIM_EXPORT int close_range(unsigned int first, unsigned int last, int flags)

@@ -3,8 +3,10 @@
  * shutdown(), setsockopt().
  *
  * socket() and accept() hand out descriptor numbers, so they also clear
- * whatever the fd table still held for that number; connect() is where a
- * pooled connection may be handed back (engine_connect).
+ * whatever the fd table still held for that number (and are made once more
+ * when they fail for want of fds the pool can give back, see shim.h);
+ * connect() is where a pooled connection may be handed back
+ * (engine_connect).
  */
 #include <sys/socket.h>
 
@@ -16,7 +18,7 @@
 
 SHIM_EXPORT int socket(int domain, int type, int protocol)
 {
-	int fd = sys.socket(domain, type, protocol);
+	int fd = RETRY_IF_OUT_OF_FDS(sys.socket(domain, type, protocol));
 
 	engine_socket_created(fd, domain, type, protocol);
 	return fd;
@@ -40,7 +42,7 @@ SHIM_EXPORT int getsockopt(int fd, int level, int name, void *val, socklen_t *le
 
 SHIM_EXPORT int accept(int fd, struct sockaddr *addr, socklen_t *len)
 {
-	int new_fd = sys.accept(fd, addr, len);
+	int new_fd = RETRY_IF_OUT_OF_FDS(sys.accept(fd, addr, len));
 
 	engine_fd_reused(new_fd);
 	return new_fd;
@@ -48,7 +50,7 @@ SHIM_EXPORT int accept(int fd, struct sockaddr *addr, socklen_t *len)
 
 SHIM_EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
 {
-	int new_fd = sys.accept4(fd, addr, len, flags);
+	int new_fd = RETRY_IF_OUT_OF_FDS(sys.accept4(fd, addr, len, flags));
 
 	engine_fd_reused(new_fd);
 	return new_fd;

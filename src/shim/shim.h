@@ -8,6 +8,10 @@
 #ifndef SOCKPOOL_SHIM_H
 #define SOCKPOOL_SHIM_H
 
+#include <errno.h>
+
+#include "../core/engine.h"
+
 #define SHIM_EXPORT __attribute__((visibility("default")))
 
 /* Replaces the raw system calls in `sys` with libc's (see real.c). */
@@ -17,8 +21,26 @@ void real_resolve_all(void);
  * there is none or it is our own (see real.c). */
 void real_resolve(void **slot, const char *name);
 
-/* The same for the calls of hooks_newfd.c and hooks_unseen.c. */
+/* The same for the calls of hooks_newfd.c, hooks_unseen.c and
+ * hooks_process.c. */
 void newfd_resolve_all(void);
 void unseen_resolve_all(void);
+void process_resolve_all(void);
+
+/* vfork.S calls these around the system call (hooks_process.c): the
+ * first before it, the second in the parent with the call's result. */
+void vfork_gate_enter(void);
+int vfork_gate_leave(long result);
+
+/* Makes call, an expression that makes an fd and returns it (or 0) or -1;
+ * when it failed for want of descriptors and the pool gave idle sockets
+ * back (engine_give_back_idle_fds), makes it once more.  Only a failed
+ * call pays anything. */
+#define RETRY_IF_OUT_OF_FDS(call) __extension__ ({				\
+	__typeof__(call) rc_ = (call);						\
+	if (rc_ < 0 && (errno == EMFILE || errno == ENFILE) &&			\
+	    engine_give_back_idle_fds())					\
+		rc_ = (call);							\
+	rc_; })
 
 #endif
