@@ -12,6 +12,27 @@
  * Done when the request's whole header section is in one write() or
  * send(), blocking or not; anything else is left as the program sent it
  * (and is not pooled, as before).
+ *
+ * What sockpool commits to on the program's behalf, and the rule that
+ * brings each back to where the program would have been without it:
+ *  - The count a rewritten send returns: the program's header bytes once
+ *    the rewritten head is all out (it goes whole or not at all), plus
+ *    the body bytes one send took.  Never -1 after a byte went.
+ *  - The server keeps the connection: the response head is made to say
+ *    close (response_close.h), and the program reads end-of-file once it
+ *    is complete (engine_end_rewritten: an end-of-file socket under the
+ *    fd with the connection parked, else a read shutdown of the real
+ *    connection).
+ *  - The response may be read out of sight (stdio, a dup, a child,
+ *    SCM_RIGHTS, splice, recvmmsg, recvmsg with MSG_WAITALL): the exchange
+ *    steps back, a half-close once the request is out (conn_step_back),
+ *    and the server closes as asked.  recv(MSG_WAITALL) is served here.
+ *  - A request whose bytes went out of sight (sendfile, splice, stdio) is
+ *    never replayed nor pooled (conn_note_unseen_send).
+ * Not reached: a request head rewritten, then its body written through a
+ * stdio stream and the response read there too (nothing tells sockpool
+ * when that request is out: the server's idle timeout ends it, as it
+ * would a keep-alive request).
  */
 #ifndef SOCKPOOL_CORE_REWRITE_H
 #define SOCKPOOL_CORE_REWRITE_H
