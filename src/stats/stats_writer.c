@@ -32,6 +32,20 @@ static struct sp_stats_dest *records(struct sp_stats_header *h)
 	return (struct sp_stats_dest *)(h + 1);
 }
 
+/* Gives the file its size with every page allocated: a file only sized
+ * with ftruncate() is sparse, and on a full tmpfs the first store into
+ * the mapping would kill the process with SIGBUS. */
+static int reserve_pages(int fd, size_t size)
+{
+	int rc = posix_fallocate(fd, 0, (off_t)size);
+
+	if (rc != 0) {
+		errno = rc;
+		return -1;
+	}
+	return 0;
+}
+
 int stats_writer_open(const char *dir, const char *program)
 {
 	struct timespec now;
@@ -59,7 +73,7 @@ int stats_writer_open(const char *dir, const char *program)
 		return -1;
 	/* 0600 whatever the umask: readable by the user's sockpool-stat,
 	 * by nobody else. */
-	if (fchmod(fd, 0600) != 0 || ftruncate(fd, (off_t)size) != 0) {
+	if (fchmod(fd, 0600) != 0 || reserve_pages(fd, size) != 0) {
 		int saved = errno;
 
 		sys.close(fd);
