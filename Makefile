@@ -38,7 +38,9 @@ ALLCFLAGS := $(BASEFLAGS) $(CFLAGS) $(SANFLAGS)
 CORE_SRC  := $(wildcard src/core/*.c)
 SHIM_SRC  := $(wildcard src/shim/*.c)
 WRITER_SRC:= src/stats/stats_writer.c
-READER_SRC:= src/stats/stats_reader.c
+# The reader, and the one definition of a dead segment, which the shim's
+# writer uses too (it sweeps dead segments away).
+READER_SRC:= src/stats/stats_reader.c src/stats/stats_dead.c
 CORE_OBJ  := $(CORE_SRC:%.c=$(BUILD)/obj/%.o)
 SHIM_OBJ  := $(SHIM_SRC:%.c=$(BUILD)/obj/%.o)
 WRITER_OBJ:= $(WRITER_SRC:%.c=$(BUILD)/obj/%.o)
@@ -67,8 +69,8 @@ $(BUILD)/obj/%.o: %.c $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(CC) $(ALLCFLAGS) -fvisibility=hidden -MMD -MP -c $< -o $@
 
-$(BUILD)/libsockpool.so: $(SHIM_OBJ) $(CORE_OBJ) $(WRITER_OBJ) src/shim/exports.map
-	$(CC) $(ALLCFLAGS) -shared -o $@ $(SHIM_OBJ) $(CORE_OBJ) $(WRITER_OBJ) \
+$(BUILD)/libsockpool.so: $(SHIM_OBJ) $(CORE_OBJ) $(WRITER_OBJ) $(READER_OBJ) src/shim/exports.map
+	$(CC) $(ALLCFLAGS) -shared -o $@ $(SHIM_OBJ) $(CORE_OBJ) $(WRITER_OBJ) $(READER_OBJ) \
 		-Wl,--version-script=src/shim/exports.map -Wl,--exclude-libs,ALL \
 		-Wl,-z,defs -Wl,-z,now $(HTTP_PARSER_A) -ldl -lpthread
 

@@ -24,6 +24,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "../stats/stats_dead.h"
 #include "../stats/stats_writer.h"
 #include "clock.h"
 #include "conn.h"
@@ -46,6 +47,8 @@ static struct pool pool;
 static char stats_program[SP_STATS_PROGRAM_MAX];
 static pthread_mutex_t stats_open_lock = PTHREAD_MUTEX_INITIALIZER;
 static bool stats_tried;
+/* A child of ours may have left a segment (workers ending with _exit()). */
+static bool forked_children;
 static bool active;
 static int private_fd_floor;
 static int fd_high_water;	/* highest fd that ever had a conn */
@@ -141,10 +144,28 @@ void engine_start(config_getenv_fn getenv_fn, const char *program)
 		 cfg.max_idle_per_dest, cfg.max_idle, cfg.idle_timeout_ms);
 }
 
+static const char *stats_dir(void)
+{
+	return cfg.stats_dir[0] != '\0' ? cfg.stats_dir : "/dev/shm";
+}
+
+/* Removes what processes of ours that ended by _exit() or a signal left
+ * (stats_dead.h).  Not when segments are kept on purpose: the segments of
+ * `sockpool --summary`'s killed processes still count. */
+static void sweep_dead_segments(void)
+{
+	if (cfg.stats && !cfg.stats_keep)
+		segments_sweep_dead(stats_dir());
+}
+
 void engine_stop(void)
 {
-	if (engine_active())
-		stats_writer_close(cfg.stats_keep);
+	if (!engine_active())
+		return;
+	stats_writer_close(cfg.stats_keep);
+	if (__atomic_load_n(&stats_tried, __ATOMIC_ACQUIRE) ||
+	    __atomic_load_n(&forked_children, __ATOMIC_RELAXED))
+		sweep_dead_segments();
 }
 
 static void stats_open_once(void)
@@ -152,10 +173,11 @@ static void stats_open_once(void)
 	if (__atomic_load_n(&stats_tried, __ATOMIC_ACQUIRE) || !cfg.stats)
 		return;
 	pthread_mutex_lock(&stats_open_lock);
-	if (!stats_tried &&
-	    stats_writer_open(cfg.stats_dir[0] != '\0' ? cfg.stats_dir : NULL, stats_program) != 0)
+	if (!stats_tried && stats_writer_open(stats_dir(), stats_program) != 0)
 		log_warn("cannot create the statistics segment in %s: %s; no statistics",
-			 cfg.stats_dir[0] != '\0' ? cfg.stats_dir : "/dev/shm", strerror(errno));
+			 stats_dir(), strerror(errno));
+	else if (!stats_tried)
+		sweep_dead_segments();
 	__atomic_store_n(&stats_tried, true, __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&stats_open_lock);
 }
@@ -603,6 +625,7 @@ void engine_after_fork_parent(void)
 	if (!engine_active())
 		return;
 	pthread_mutex_unlock(&pool.lock);
+	__atomic_store_n(&forked_children, true, __ATOMIC_RELAXED);
 	/* The child holds copies of every open connection. */
 	for (int fd = 0; fd <= high; fd++)
 		conn_note_shared(conn_ref_of_fd(fd));
@@ -632,4 +655,5 @@ void engine_after_fork_child(void)
 	 * connection of its own. */
 	pthread_mutex_init(&stats_open_lock, NULL);
 	stats_tried = false;
+	forked_children = false;
 }

@@ -5,6 +5,11 @@
  * Counting is a relaxed atomic add and never locks.  A destination record is
  * found by a lock-free scan of the published records; only claiming a new
  * one takes claim_lock, so two threads cannot claim the same slot.
+ *
+ * The segment's pages are reserved before it is mapped, so a full file
+ * system fails the creation cleanly instead of raising SIGBUS at the
+ * first counter.  A segment kept at exit on purpose is made read-only,
+ * which tells it from litter (stats_dead.h; the engine sweeps).
  */
 #include "stats_writer.h"
 
@@ -122,11 +127,17 @@ void stats_writer_forget(void)
 }
 
 /* At exit other threads may still be counting: the file goes, the mapping
- * stays until the process is gone, so no thread can touch unmapped memory. */
+ * stays until the process is gone, so no thread can touch unmapped memory.
+ * A kept segment is made read-only: finished, and not litter to sweep. */
 void stats_writer_close(bool keep)
 {
-	if (__atomic_exchange_n(&segment, NULL, __ATOMIC_ACQ_REL) != NULL && !keep)
-		unlink(segment_path);
+	if (__atomic_exchange_n(&segment, NULL, __ATOMIC_ACQ_REL) == NULL)
+		return;
+	if (keep) {
+		(void)chmod(segment_path, 0400);
+		return;
+	}
+	unlink(segment_path);
 }
 
 static bool record_matches(const struct sp_stats_dest *r, const struct dest_key *key)
