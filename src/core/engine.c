@@ -31,6 +31,7 @@
 #include "engine_internal.h"
 #include "fdtab.h"
 #include "log.h"
+#include "log_file.h"
 #include "pool.h"
 #include "retry.h"
 #include "sys.h"
@@ -73,19 +74,23 @@ struct pool *engine_pool(void)
 	return &pool;
 }
 
+/* SOCKPOOL_LOG_FILE on a private fd where the pool's go (log_file.h);
+ * when it cannot be opened, stderr and one warning saying why. */
 static void open_log(void)
 {
-	int fd = 2;
+	int fd, err;
 
-	if (cfg.log_file[0] != '\0') {
-		fd = open(cfg.log_file, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-		if (fd < 0)
-			fd = 2;
-	}
-	log_setup(cfg.log_level, fd);
-	if (fd == 2 && cfg.log_file[0] != '\0')
-		log_warn("cannot open SOCKPOOL_LOG_FILE %s: %s; logging to stderr",
-			 cfg.log_file, strerror(errno));
+	log_setup(cfg.log_level, 2);
+	if (cfg.log_file[0] == '\0')
+		return;
+	fd = log_file_open(cfg.log_file, private_fd_floor);
+	if (fd >= 0 && log_setup_private(cfg.log_level, fd) == 0)
+		return;
+	err = errno;
+	if (fd >= 0)
+		sys.close(fd);
+	log_warn("cannot open SOCKPOOL_LOG_FILE %s: %s%s; logging to stderr", cfg.log_file,
+		 strerror(err), err == ENXIO ? " (a FIFO with no reader, or a socket)" : "");
 }
 
 /* Pooled sockets spend the program's fd budget: keep them to a quarter of
@@ -127,6 +132,7 @@ void engine_start(config_getenv_fn getenv_fn, const char *program)
 		log_error("%s; sockpool is off for this process", err);
 		return;
 	}
+	size_pool_to_fd_limit();	/* first: the log file's fd goes high too */
 	open_log();
 	if (cfg.disabled)
 		return;
@@ -134,7 +140,6 @@ void engine_start(config_getenv_fn getenv_fn, const char *program)
 		log_error("cannot reserve the fd table: %s; sockpool is off", strerror(errno));
 		return;
 	}
-	size_pool_to_fd_limit();
 	pool_init(&pool, cfg.max_idle_per_dest, cfg.max_idle, engine_now_ms);
 	conn_replay_max = cfg.replay_max_bytes;
 	conn_now_ms = engine_now_ms;
