@@ -38,7 +38,9 @@ ALLCFLAGS := $(BASEFLAGS) $(CFLAGS) $(SANFLAGS)
 CORE_SRC  := $(wildcard src/core/*.c)
 SHIM_SRC  := $(wildcard src/shim/*.c)
 WRITER_SRC:= src/stats/stats_writer.c
-READER_SRC:= src/stats/stats_reader.c
+# The reader, and the one definition of a dead segment, which the shim's
+# writer uses too (it sweeps dead segments away).
+READER_SRC:= src/stats/stats_reader.c src/stats/stats_dead.c
 CORE_OBJ  := $(CORE_SRC:%.c=$(BUILD)/obj/%.o)
 # vfork.S: the one hook that cannot be written in C (see there).
 SHIM_ASM  := $(wildcard src/shim/*.S)
@@ -73,8 +75,8 @@ $(BUILD)/obj/%.o: %.S $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(CC) $(ALLCFLAGS) -MMD -MP -c $< -o $@
 
-$(BUILD)/libsockpool.so: $(SHIM_OBJ) $(CORE_OBJ) $(WRITER_OBJ) src/shim/exports.map
-	$(CC) $(ALLCFLAGS) -shared -o $@ $(SHIM_OBJ) $(CORE_OBJ) $(WRITER_OBJ) \
+$(BUILD)/libsockpool.so: $(SHIM_OBJ) $(CORE_OBJ) $(WRITER_OBJ) $(READER_OBJ) src/shim/exports.map
+	$(CC) $(ALLCFLAGS) -shared -o $@ $(SHIM_OBJ) $(CORE_OBJ) $(WRITER_OBJ) $(READER_OBJ) \
 		-Wl,--version-script=src/shim/exports.map -Wl,--exclude-libs,ALL \
 		-Wl,-z,defs -Wl,-z,now $(HTTP_PARSER_A) -ldl -lpthread
 

@@ -17,12 +17,6 @@ int run_summary(const struct stat_options *opt);
 /* Says on stderr that opt->pid has no segment in opt->dir. */
 void say_no_segment(const struct stat_options *opt);
 
-/* Removes the segment at path, named for pid, if it is a regular file of
- * ours and no process of that pid (nor of the pid its header names)
- * exists.  1: removed; 0: left, as it may be live (*why says so); -1:
- * could not be removed (*why says why). */
-int segment_remove_if_dead(const char *path, pid_t pid, char *why, size_t whylen);
-
 /* Flushes stdout; 0, or 1 after saying on stderr that output failed. */
 int finish_output(void);
 

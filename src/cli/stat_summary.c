@@ -20,6 +20,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../stats/stats_dead.h"
 #include "stat_modes.h"
 #include "stat_output.h"
 
@@ -79,7 +80,7 @@ static void remove_counted(const struct stat_options *opt, const struct view *v)
 		if (s->alive || s->start_time_ns < opt->since_ns ||
 		    stats_segment_path(path, sizeof(path), opt->dir, getuid(), s->pid) != 0)
 			continue;
-		if (segment_remove_if_dead(path, s->pid, why, sizeof(why)) < 0)
+		if (segment_remove_if_dead(path, s->pid, false, why, sizeof(why)) < 0)
 			fprintf(stderr, ME ": cannot remove %s: %s\n", path, why);
 	}
 }

@@ -24,6 +24,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "../stats/stats_dead.h"
 #include "../stats/stats_writer.h"
 #include "clock.h"
 #include "conn.h"
@@ -31,6 +32,7 @@
 #include "fd_budget.h"
 #include "fdtab.h"
 #include "log.h"
+#include "log_file.h"
 #include "option_report.h"
 #include "pool.h"
 #include "retry.h"
@@ -47,6 +49,8 @@ static struct pool pool;
 static char stats_program[SP_STATS_PROGRAM_MAX];
 static pthread_mutex_t stats_open_lock = PTHREAD_MUTEX_INITIALIZER;
 static bool stats_tried;
+/* A child of ours may have left a segment (workers ending with _exit()). */
+static bool forked_children;
 static bool active;
 static unsigned configured_max_idle;	/* SOCKPOOL_MAX_IDLE, before the fd limit */
 static int private_fd_floor;	/* see fd_budget.h; changes with the limit */
@@ -72,19 +76,23 @@ struct pool *engine_pool(void)
 	return &pool;
 }
 
+/* SOCKPOOL_LOG_FILE on a private fd where the pool's go (log_file.h);
+ * when it cannot be opened, stderr and one warning saying why. */
 static void open_log(void)
 {
-	int fd = 2;
+	int fd, err;
 
-	if (cfg.log_file[0] != '\0') {
-		fd = open(cfg.log_file, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-		if (fd < 0)
-			fd = 2;
-	}
-	log_setup(cfg.log_level, fd);
-	if (fd == 2 && cfg.log_file[0] != '\0')
-		log_warn("cannot open SOCKPOOL_LOG_FILE %s: %s; logging to stderr",
-			 cfg.log_file, strerror(errno));
+	log_setup(cfg.log_level, 2);
+	if (cfg.log_file[0] == '\0')
+		return;
+	fd = log_file_open(cfg.log_file, private_fd_floor);
+	if (fd >= 0 && log_setup_private(cfg.log_level, fd) == 0)
+		return;
+	err = errno;
+	if (fd >= 0)
+		sys.close(fd);
+	log_warn("cannot open SOCKPOOL_LOG_FILE %s: %s%s; logging to stderr", cfg.log_file,
+		 strerror(err), err == ENXIO ? " (a FIFO with no reader, or a socket)" : "");
 }
 
 static int private_fd_floor_now(void)
@@ -126,6 +134,9 @@ void engine_start(config_getenv_fn getenv_fn, const char *program)
 		log_error("%s; sockpool is off for this process", err);
 		return;
 	}
+	/* First: the log file's fd goes high too, where the pool's go. */
+	configured_max_idle = cfg.max_idle;
+	cfg.max_idle = engine_follow_fd_limit();
 	open_log();
 	if (cfg.disabled)
 		return;
@@ -134,8 +145,6 @@ void engine_start(config_getenv_fn getenv_fn, const char *program)
 		return;
 	}
 	vfork_gate_note_own_pid();
-	configured_max_idle = cfg.max_idle;
-	cfg.max_idle = engine_follow_fd_limit();
 	pool_init(&pool, cfg.max_idle_per_dest, cfg.max_idle, engine_now_ms);
 	conn_replay_max = cfg.replay_max_bytes;
 	conn_now_ms = engine_now_ms;
@@ -145,10 +154,28 @@ void engine_start(config_getenv_fn getenv_fn, const char *program)
 		 cfg.max_idle_per_dest, cfg.max_idle, cfg.idle_timeout_ms);
 }
 
+static const char *stats_dir(void)
+{
+	return cfg.stats_dir[0] != '\0' ? cfg.stats_dir : "/dev/shm";
+}
+
+/* Removes what processes of ours that ended by _exit() or a signal left
+ * (stats_dead.h).  Not when segments are kept on purpose: the segments of
+ * `sockpool --summary`'s killed processes still count. */
+static void sweep_dead_segments(void)
+{
+	if (cfg.stats && !cfg.stats_keep)
+		segments_sweep_dead(stats_dir());
+}
+
 void engine_stop(void)
 {
-	if (engine_active())
-		stats_writer_close(cfg.stats_keep);
+	if (!engine_active())
+		return;
+	stats_writer_close(cfg.stats_keep);
+	if (__atomic_load_n(&stats_tried, __ATOMIC_ACQUIRE) ||
+	    __atomic_load_n(&forked_children, __ATOMIC_RELAXED))
+		sweep_dead_segments();
 }
 
 static void stats_open_once(void)
@@ -156,10 +183,11 @@ static void stats_open_once(void)
 	if (__atomic_load_n(&stats_tried, __ATOMIC_ACQUIRE) || !cfg.stats)
 		return;
 	pthread_mutex_lock(&stats_open_lock);
-	if (!stats_tried &&
-	    stats_writer_open(cfg.stats_dir[0] != '\0' ? cfg.stats_dir : NULL, stats_program) != 0)
+	if (!stats_tried && stats_writer_open(stats_dir(), stats_program) != 0)
 		log_warn("cannot create the statistics segment in %s: %s; no statistics",
-			 cfg.stats_dir[0] != '\0' ? cfg.stats_dir : "/dev/shm", strerror(errno));
+			 stats_dir(), strerror(errno));
+	else if (!stats_tried)
+		sweep_dead_segments();
 	__atomic_store_n(&stats_tried, true, __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&stats_open_lock);
 }
@@ -665,6 +693,7 @@ void engine_after_fork_parent(void)
 	if (!engine_active())
 		return;
 	pthread_mutex_unlock(&pool.lock);
+	__atomic_store_n(&forked_children, true, __ATOMIC_RELAXED);
 	/* The child holds copies of every open connection. */
 	for (int fd = 0; fd <= high; fd++)
 		conn_note_shared(conn_ref_of_fd(fd));
@@ -695,4 +724,5 @@ void engine_after_fork_child(void)
 	 * connection of its own. */
 	pthread_mutex_init(&stats_open_lock, NULL);
 	stats_tried = false;
+	forked_children = false;
 }

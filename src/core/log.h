@@ -11,8 +11,14 @@
 
 enum log_level { LOG_LEVEL_ERROR, LOG_LEVEL_WARN, LOG_LEVEL_INFO, LOG_LEVEL_DEBUG };
 
-/* Where and how much to log; fd is usually 2 or SOCKPOOL_LOG_FILE's. */
+/* Where and how much to log: fd is the program's (usually 2), written
+ * as it is. */
 void log_setup(enum log_level level, int fd);
+
+/* The same for a file of our own on a private fd (SOCKPOOL_LOG_FILE,
+ * log_file.h): lines go to fd only while it holds that same file, then
+ * nowhere.  0, or -1 (nothing changed) when fd cannot be looked at. */
+int log_setup_private(enum log_level level, int fd);
 
 /* True when a message at level would be written: test before building
  * expensive arguments. */

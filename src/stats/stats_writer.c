@@ -5,6 +5,11 @@
  * Counting is a relaxed atomic add and never locks.  A destination record is
  * found by a lock-free scan of the published records; only claiming a new
  * one takes claim_lock, so two threads cannot claim the same slot.
+ *
+ * The segment's pages are reserved before it is mapped, so a full file
+ * system fails the creation cleanly instead of raising SIGBUS at the
+ * first counter.  A segment kept at exit on purpose is made read-only,
+ * which tells it from litter (stats_dead.h; the engine sweeps).
  */
 #include "stats_writer.h"
 
@@ -30,6 +35,20 @@ static pthread_mutex_t claim_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct sp_stats_dest *records(struct sp_stats_header *h)
 {
 	return (struct sp_stats_dest *)(h + 1);
+}
+
+/* Gives the file its size with every page allocated: a file only sized
+ * with ftruncate() is sparse, and on a full tmpfs the first store into
+ * the mapping would kill the process with SIGBUS. */
+static int reserve_pages(int fd, size_t size)
+{
+	int rc = posix_fallocate(fd, 0, (off_t)size);
+
+	if (rc != 0) {
+		errno = rc;
+		return -1;
+	}
+	return 0;
 }
 
 int stats_writer_open(const char *dir, const char *program)
@@ -59,7 +78,7 @@ int stats_writer_open(const char *dir, const char *program)
 		return -1;
 	/* 0600 whatever the umask: readable by the user's sockpool-stat,
 	 * by nobody else. */
-	if (fchmod(fd, 0600) != 0 || ftruncate(fd, (off_t)size) != 0) {
+	if (fchmod(fd, 0600) != 0 || reserve_pages(fd, size) != 0) {
 		int saved = errno;
 
 		sys.close(fd);
@@ -108,11 +127,17 @@ void stats_writer_forget(void)
 }
 
 /* At exit other threads may still be counting: the file goes, the mapping
- * stays until the process is gone, so no thread can touch unmapped memory. */
+ * stays until the process is gone, so no thread can touch unmapped memory.
+ * A kept segment is made read-only: finished, and not litter to sweep. */
 void stats_writer_close(bool keep)
 {
-	if (__atomic_exchange_n(&segment, NULL, __ATOMIC_ACQ_REL) != NULL && !keep)
-		unlink(segment_path);
+	if (__atomic_exchange_n(&segment, NULL, __ATOMIC_ACQ_REL) == NULL)
+		return;
+	if (keep) {
+		(void)chmod(segment_path, 0400);
+		return;
+	}
+	unlink(segment_path);
 }
 
 static bool record_matches(const struct sp_stats_dest *r, const struct dest_key *key)

@@ -16,8 +16,9 @@
 /* Creates this process's segment in dir (NULL: /dev/shm).  0 or -1. */
 int stats_writer_open(const char *dir, const char *program);
 
-/* At exit: removes the segment's file, unless keep (SOCKPOOL_STATS_KEEP,
- * for `sockpool --summary`), and stops counting into it. */
+/* At exit: removes the segment's file, or with keep (SOCKPOOL_STATS_KEEP,
+ * for `sockpool --summary`) leaves it, read-only (stats_dead.h: not
+ * litter); and stops counting into it. */
 void stats_writer_close(bool keep);
 
 /* Forgets the inherited mapping without touching the file: for a child

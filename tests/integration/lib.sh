@@ -7,6 +7,8 @@
 # pass.  Sourcing this file gives it:
 #
 #   set -euo pipefail, BUILD (absolute build dir), WORK (private temp dir),
+#   SOCKPOOL_STATS_DIR (exported: $WORK/shm, so that no test leaves
+#   statistics segments in the user's /dev/shm; a test may set its own),
 #   and an EXIT trap that stops every server started here and removes WORK,
 #   whether the test passes, fails or is interrupted.
 #
@@ -80,6 +82,9 @@ PRELOAD_FIRST=
 SHIM_PRELOAD=${PRELOAD_FIRST:+$PRELOAD_FIRST:}$BUILD/libsockpool.so
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/sockpool-test.XXXXXX")
 export WORK
+SOCKPOOL_STATS_DIR=$WORK/shm
+mkdir "$SOCKPOOL_STATS_DIR"
+export SOCKPOOL_STATS_DIR
 
 _lib_nginx_count=0
 _lib_bg_pids=()

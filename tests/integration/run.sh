@@ -13,7 +13,8 @@
 # SKIP, counted as neither passed nor failed.  Prints PASS, SKIP or FAIL
 # per test with its duration and the output of each failure, then
 # "N passed, N failed, N skipped"; exits 1 if any failed (or none matched
-# FILTER).
+# FILTER), or if the run left statistics segments of dead processes in
+# /dev/shm (tests keep theirs under their WORK: lib.sh).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -26,6 +27,17 @@ limit=${TEST_TIMEOUT:-300}
 
 logdir=$(mktemp -d "${TMPDIR:-/tmp}/sockpool-run.XXXXXX")
 trap 'rm -rf "$logdir"' EXIT
+
+# Segments in /dev/shm of this user whose process is gone: litter.
+dead_segments_in_shm() {
+	local f pid
+	for f in /dev/shm/sockpool."$(id -u)".*; do
+		[ -f "$f" ] || continue
+		pid=${f##*.}
+		kill -0 "$pid" 2> /dev/null || echo "$f"
+	done | LC_ALL=C sort
+}
+litter_before=$(dead_segments_in_shm)
 
 passed=0
 failed=0
@@ -70,6 +82,13 @@ if [ $(( passed + failed + skipped )) -eq 0 ]; then
 	echo "no test matches '${filters[*]}'" >&2
 	echo "0 passed, 0 failed, 0 skipped"
 	exit 1
+fi
+litter=$(LC_ALL=C comm -13 <(echo "$litter_before") <(dead_segments_in_shm) | grep . || true)
+if [ -n "$litter" ]; then
+	echo "FAIL  the run left segments of dead processes in /dev/shm:"
+	sed 's/^/      /' <<< "$litter"
+	failed=$(( failed + 1 ))
+	failed_names+=("(litter in /dev/shm)")
 fi
 [ "$failed" -eq 0 ] || echo "failed: ${failed_names[*]}"
 echo "$passed passed, $failed failed, $skipped skipped"

@@ -12,6 +12,8 @@
 source "$(dirname "$0")/lib.sh"
 
 sp=$BUILD/sockpool
+# The private directory --summary makes when none is given is under test.
+unset SOCKPOOL_STATS_DIR
 nginx_start
 
 # The client: N requests in the parent, M in a forked child, each on a
