@@ -170,9 +170,9 @@ FUZZ_LIB_SRC := src/stats/stats_reader.c src/core/dest.c \
 FUZZ_TARGETS := $(FUZZ_DIR)/fuzz_segment $(FUZZ_DIR)/fuzz_tcp_states $(FUZZ_DIR)/fuzz_http1
 
 # The HTTP tracker alone, with http-parser.
-$(FUZZ_DIR)/fuzz_http1: tests/fuzz/fuzz_http1.c src/core/http1.c src/core/http1.h $(DEPS_STAMP)
+$(FUZZ_DIR)/fuzz_http1: tests/fuzz/fuzz_http1.c src/core/http1.c src/core/http1_fast.c src/core/http1*.h $(DEPS_STAMP)
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(FUZZFLAGS) -o $@ $< src/core/http1.c -lhttp_parser
+	$(FUZZ_CC) $(FUZZFLAGS) -o $@ $< src/core/http1.c src/core/http1_fast.c -lhttp_parser
 
 $(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIB_SRC) $(wildcard src/cli/*.h src/stats/*.h) $(DEPS_STAMP)
 	@mkdir -p $(@D)

@@ -99,16 +99,4 @@ bool http1_outstanding_replay_safe(const struct http1_tracker *t);
  * tell.  For deciding before the bytes are sent. */
 bool http1_request_looks_idempotent(const char *data, size_t len);
 
-/* Rewrites a request that asks the server to close (HTTP/1.1 with
- * "Connection: close", or HTTP/1.0 without "Connection: keep-alive") into
- * one that keeps the connection.  data holds the start of the request;
- * only its header section is rewritten, and only when it is complete in
- * data (through the empty line) and has nothing the rewrite could change
- * the meaning of (other Connection tokens, Upgrade).  Writes the new
- * header section to out and returns its length, and *header_len the
- * length of the section it replaces; 0 when there is nothing to rewrite
- * (or it does not fit in outcap). */
-size_t http1_rewrite_keep_alive(const char *data, size_t len, char *out, size_t outcap,
-				size_t *header_len);
-
 #endif

@@ -10,6 +10,7 @@
 
 #include "engine.h"
 #include "http1.h"
+#include "http1_rewrite.h"
 #include "log.h"
 #include "retry.h"
 #include "sys.h"

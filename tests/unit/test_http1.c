@@ -22,6 +22,7 @@
 
 #include "sys_libc.h"
 #include "../../src/core/http1.h"
+#include "../../src/core/http1_rewrite.h"
 
 struct bytes {
 	const char *data;
