@@ -6,13 +6,10 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/stat.h>
-#include <sys/time.h>
 
 #include "clock.h"
 
@@ -449,98 +446,6 @@ bool conn_exchange_replayable(const struct conn *c)
 	       http1_request_looks_idempotent((const char *)c->replay, c->replay_len);
 }
 
-/* Options a program sets on a client socket that live in the socket, not
- * in the connection; bit i of a notes mask stands for carried_options[i]. */
-static const struct carried_option {
-	int level, name;
-	socklen_t len;
-} carried_options[] = {
-	{ SOL_SOCKET, SO_KEEPALIVE, sizeof(int) },
-	{ SOL_SOCKET, SO_RCVTIMEO, sizeof(struct timeval) },
-	{ SOL_SOCKET, SO_SNDTIMEO, sizeof(struct timeval) },
-	{ SOL_SOCKET, SO_LINGER, sizeof(struct linger) },
-	{ SOL_SOCKET, SO_PRIORITY, sizeof(int) },
-	{ SOL_SOCKET, SO_OOBINLINE, sizeof(int) },
-	{ SOL_SOCKET, SO_MARK, sizeof(int) },
-	{ SOL_SOCKET, SO_SNDBUF, sizeof(int) },
-	{ SOL_SOCKET, SO_RCVBUF, sizeof(int) },
-	{ IPPROTO_TCP, TCP_NODELAY, sizeof(int) },
-	{ IPPROTO_TCP, TCP_KEEPIDLE, sizeof(int) },
-	{ IPPROTO_TCP, TCP_KEEPINTVL, sizeof(int) },
-	{ IPPROTO_TCP, TCP_KEEPCNT, sizeof(int) },
-	{ IPPROTO_TCP, TCP_USER_TIMEOUT, sizeof(int) },
-	{ IPPROTO_IP, IP_TOS, sizeof(int) },
-	{ IPPROTO_IPV6, IPV6_TCLASS, sizeof(int) },
-};
-#define NCARRIED (sizeof(carried_options) / sizeof(carried_options[0]))
-_Static_assert(NCARRIED <= CONN_CARRIED_MAX && CONN_CARRIED_MAX < 31,
-	       "one notes bit per option, below CONN_NOTE_NONBLOCK");
-
-/* Options with no lasting effect on a client connection: TCP_QUICKACK is
- * momentary; address reuse only matters to bind(), which already makes a
- * socket unpoolable (IP_BIND_ADDRESS_NO_PORT too).  IPV6_V6ONLY decides
- * only which addresses the socket may connect to: cleared (what Java and
- * .NET do on every socket, to reach IPv4 servers at ::ffff:a.b.c.d), it
- * refuses no connect that a pooled socket to the same destination could
- * not have made.  Set, it makes a connect to a v4-mapped address fail,
- * which a pooled socket would not: that one stays refused. */
-static bool option_is_harmless(int level, int name, const void *value, socklen_t len)
-{
-	int on;
-
-	if (level == IPPROTO_IPV6 && name == IPV6_V6ONLY && len == sizeof(on)) {
-		memcpy(&on, value, sizeof(on));
-		return on == 0;
-	}
-	return (level == SOL_SOCKET && (name == SO_REUSEADDR || name == SO_REUSEPORT)) ||
-	       (level == IPPROTO_IP && name == IP_BIND_ADDRESS_NO_PORT) ||
-	       (level == IPPROTO_TCP && name == TCP_QUICKACK);
-}
-
-static int carried_option_index(int level, int name)
-{
-	for (size_t i = 0; i < NCARRIED; i++)
-		if (carried_options[i].level == level && carried_options[i].name == name)
-			return (int)i;
-	return -1;
-}
-
-void conn_note_option_set(struct conn_ref ref, int level, int name,
-			  const void *value, socklen_t len)
-{
-	int saved_errno = errno;
-	int i = carried_option_index(level, name);
-
-	if (i < 0 && option_is_harmless(level, name, value, len))
-		return;
-	if (!conn_ref_lock(ref))
-		return;
-	if (i < 0 || len > CONN_OPTION_VALUE_MAX) {
-		ref.conn->broken = true;
-		if (!ref.conn->refused_option.set)
-			ref.conn->refused_option = (struct conn_refused_option){ true, level, name };
-	} else {
-		/* The value as given, to be set again as it was: some read back
-		 * otherwise (buffer sizes come back doubled). */
-		ref.conn->options_set |= 1u << i;
-		ref.conn->options[i].len = (uint8_t)len;
-		memcpy(ref.conn->options[i].value, value, len);
-	}
-	pthread_mutex_unlock(&ref.conn->lock);
-	errno = saved_errno;
-}
-
-void conn_apply_options(const struct conn *c, int fd)
-{
-	int saved_errno = errno;
-
-	for (size_t i = 0; i < NCARRIED; i++)
-		if (c->options_set & (1u << i))
-			(void)sys.setsockopt(fd, carried_options[i].level, carried_options[i].name,
-					     c->options[i].value, c->options[i].len);
-	errno = saved_errno;
-}
-
 void conn_note_rewritten(struct conn_ref ref)
 {
 	if (!conn_ref_lock(ref))
@@ -595,115 +500,4 @@ void conn_epoll_attach(const struct conn *c, int fd)
 		(void)sys.epoll_ctl(c->epolls[i].epfd, EPOLL_CTL_ADD, fd, &ev);
 	}
 	errno = saved_errno;
-}
-
-uint64_t conn_timeout_ms(const struct conn *c, int name)
-{
-	int i = carried_option_index(SOL_SOCKET, name);
-	struct timeval tv;
-
-	if (i < 0 || !(c->options_set & (1u << i)) || c->options[i].len < sizeof(tv))
-		return 0;
-	memcpy(&tv, c->options[i].value, sizeof(tv));
-	if (tv.tv_sec < 0 || tv.tv_usec < 0)
-		return 0;
-	return (uint64_t)tv.tv_sec * 1000u + (uint64_t)(tv.tv_usec + 999) / 1000u;
-}
-
-uint32_t conn_socket_notes(const struct conn *c, int fd)
-{
-	int saved_errno = errno;
-	int flags = sys.fcntl(fd, F_GETFL);
-
-	errno = saved_errno;
-	return c->options_set | (flags >= 0 && (flags & O_NONBLOCK) ? CONN_NOTE_NONBLOCK : 0);
-}
-
-/* Reads option i of the program's new socket into c: the value to reset
- * it to on a pooled socket that had it set.  A buffer size reads back
- * doubled, so half is set.  (Setting it locks the size against autotuning,
- * which the new socket would have had: a rare case, a program that sets
- * buffer sizes on some sockets only, kept as close as Linux allows.) */
-static bool read_default_option(struct conn *c, size_t i, int from_fd)
-{
-	const struct carried_option *o = &carried_options[i];
-	struct conn_option *v = &c->options[i];
-	socklen_t len = o->len;
-
-	if (sys.getsockopt(from_fd, o->level, o->name, v->value, &len) != 0 ||
-	    len > CONN_OPTION_VALUE_MAX)
-		return false;
-	v->len = (uint8_t)len;
-	if (o->level == SOL_SOCKET && (o->name == SO_SNDBUF || o->name == SO_RCVBUF)) {
-		int size;
-
-		memcpy(&size, v->value, sizeof(size));
-		size /= 2;
-		memcpy(v->value, &size, sizeof(size));
-	}
-	return true;
-}
-
-/* One step of the digest: FNV-1a's multiply over a word, then a shift so
- * that high bits reach the low ones before the next word. */
-static uint64_t digest_step(uint64_t h, uint64_t word)
-{
-	h = (h ^ word) * 0x100000001b3ULL;
-	return h ^ (h >> 29);
-}
-
-uint64_t conn_options_digest(const struct conn *c)
-{
-	uint64_t h = digest_step(0xcbf29ce484222325ULL, c->options_set);
-
-	/* A word at a time: this runs at every check-out and check-in. */
-	for (uint32_t set = c->options_set; set != 0; set &= set - 1) {
-		unsigned i = (unsigned)__builtin_ctz(set);
-		uint64_t words[CONN_OPTION_VALUE_MAX / 8] = { 0 };
-
-		memcpy(words, c->options[i].value, c->options[i].len);
-		h = digest_step(h, (uint64_t)i << 8 | c->options[i].len);
-		for (size_t w = 0; w < CONN_OPTION_VALUE_MAX / 8; w++)
-			h = digest_step(h, words[w]);
-	}
-	return h;
-}
-
-int conn_copy_socket_state(struct conn *c, int from_fd, int to_fd, uint32_t to_notes,
-			   uint64_t to_digest)
-{
-	int saved_errno = errno;
-	uint32_t differ = c->options_set | (to_notes & ~CONN_NOTE_NONBLOCK);
-	int from_flags;
-
-	/* The same options with the same values on both: a program that sets
-	 * the same ones on every socket costs no system call here. */
-	if ((to_notes & ~CONN_NOTE_NONBLOCK) == c->options_set &&
-	    to_digest == conn_options_digest(c))
-		differ = 0;
-	for (size_t i = 0; i < NCARRIED; i++) {
-		const struct carried_option *o = &carried_options[i];
-		uint32_t bit = 1u << i;
-
-		if (!(differ & bit))
-			continue;
-		if (!(c->options_set & bit) && !read_default_option(c, i, from_fd)) {
-			differ &= ~bit;		/* e.g. IP_TOS on an IPv6 socket */
-			continue;
-		}
-		(void)sys.setsockopt(to_fd, o->level, o->name, c->options[i].value,
-				     c->options[i].len);
-	}
-	c->options_set |= differ;
-	from_flags = sys.fcntl(from_fd, F_GETFL);
-	if (from_flags >= 0 &&
-	    !(from_flags & O_NONBLOCK) != !(to_notes & CONN_NOTE_NONBLOCK)) {
-		int to_flags = sys.fcntl(to_fd, F_GETFL);
-
-		if (to_flags >= 0)
-			(void)sys.fcntl(to_fd, F_SETFL,
-					(to_flags & ~O_NONBLOCK) | (from_flags & O_NONBLOCK));
-	}
-	errno = saved_errno;
-	return from_flags;
 }
