@@ -20,6 +20,7 @@ struct sys_calls {
 	int (*socket)(int domain, int type, int protocol);
 	int (*bind)(int fd, const struct sockaddr *addr, socklen_t len);
 	int (*connect)(int fd, const struct sockaddr *addr, socklen_t len);
+	int (*openat)(int dirfd, const char *path, int flags, ...);
 	int (*close)(int fd);
 	int (*shutdown)(int fd, int how);
 	ssize_t (*read)(int fd, void *buf, size_t len);

@@ -40,6 +40,17 @@ static int raw_connect(int fd, const struct sockaddr *addr, socklen_t len)
 	return (int)syscall(SYS_connect, fd, addr, len);
 }
 
+static int raw_openat(int dirfd, const char *path, int flags, ...)
+{
+	va_list ap;
+	mode_t mode;
+
+	va_start(ap, flags);
+	mode = va_arg(ap, mode_t);
+	va_end(ap);
+	return (int)syscall(SYS_openat, dirfd, path, flags, mode);
+}
+
 static int raw_close(int fd)
 {
 	return (int)syscall(SYS_close, fd);
@@ -157,7 +168,7 @@ static int raw_epoll_ctl(int epfd, int op, int fd, struct epoll_event *event)
 }
 
 struct sys_calls sys = {
-	.socket = raw_socket, .bind = raw_bind, .connect = raw_connect, .close = raw_close,
+	.socket = raw_socket, .bind = raw_bind, .connect = raw_connect, .openat = raw_openat, .close = raw_close,
 	.shutdown = raw_shutdown, .read = raw_read, .write = raw_write,
 	.readv = raw_readv, .writev = raw_writev, .recv = raw_recv,
 	.send = raw_send, .recvfrom = raw_recvfrom, .sendto = raw_sendto,
@@ -191,6 +202,7 @@ void real_resolve_all(void)
 	RESOLVE(socket);
 	RESOLVE(bind);
 	RESOLVE(connect);
+	RESOLVE(openat);
 	RESOLVE(close);
 	RESOLVE(shutdown);
 	RESOLVE(read);

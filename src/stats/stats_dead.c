@@ -33,10 +33,24 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "stats_layout.h"
 #include "stats_reader.h"
+
+/* This file runs inside the shim too (the sweep of dead segments), where
+ * open and close are the shim's own hooks: it makes the system calls
+ * itself, as the reader and the shim may both link it. */
+static int open_raw(const char *path, int flags)
+{
+	return (int)syscall(SYS_openat, AT_FDCWD, path, flags, 0);
+}
+
+static void close_raw(int fd)
+{
+	(void)syscall(SYS_close, fd);
+}
 
 enum writer_verdict { WRITER_NONE, WRITER_PRESENT, WRITER_UNKNOWN };
 
@@ -76,8 +90,8 @@ static pid_t header_pid(int fd)
  * read-only) open for writing or mapped writable. */
 static enum writer_verdict segment_writer(int fd)
 {
-	if (fcntl(fd, F_SETLEASE, F_RDLCK) == 0) {
-		fcntl(fd, F_SETLEASE, F_UNLCK);
+	if (syscall(SYS_fcntl, fd, F_SETLEASE, F_RDLCK) == 0) {
+		(void)syscall(SYS_fcntl, fd, F_SETLEASE, F_UNLCK);
 		return WRITER_NONE;
 	}
 	return errno == EAGAIN ? WRITER_PRESENT : WRITER_UNKNOWN;
@@ -98,26 +112,26 @@ int segment_remove_if_dead(const char *path, pid_t pid, bool leave_kept,
 		return 0;
 	}
 	/* O_NONBLOCK: never wait on anything; a regular file ignores it. */
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	fd = open_raw(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 	if (fd < 0) {
 		snprintf(why, whylen, "%s", strerror(errno));
 		return 0;
 	}
 	if (fstat(fd, &opened) != 0 || opened.st_ino != before.st_ino ||
 	    opened.st_dev != before.st_dev) {
-		close(fd);
+		close_raw(fd);
 		snprintf(why, whylen, "changed while we looked");
 		return 0;
 	}
 	named_in_header = header_pid(fd);
 	if (stats_pid_alive(pid) || stats_pid_alive(named_in_header)) {
-		close(fd);
+		close_raw(fd);
 		snprintf(why, whylen, "process %d is alive",
 			 (int)(stats_pid_alive(pid) ? pid : named_in_header));
 		return 0;
 	}
 	writer = segment_writer(fd);
-	close(fd);
+	close_raw(fd);
 	if (writer == WRITER_PRESENT) {
 		snprintf(why, whylen, "a process (perhaps of another pid namespace) still writes it");
 		return 0;

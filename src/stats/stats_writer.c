@@ -71,9 +71,9 @@ int stats_writer_open(const char *dir, const char *program)
 	/* O_EXCL|O_NOFOLLOW: never write through a file or link someone
 	 * planted under our name.  A leftover from a dead process with our
 	 * pid is ours (same uid) and is replaced. */
-	fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	fd = sys.openat(AT_FDCWD, path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0 && errno == EEXIST && unlink(path) == 0)
-		fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		fd = sys.openat(AT_FDCWD, path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return -1;
 	/* 0600 whatever the umask: readable by the user's sockpool-stat,

@@ -15,7 +15,7 @@
 #include "../../src/core/sys.h"
 
 struct sys_calls sys = {
-	.socket = socket, .bind = bind, .connect = connect, .close = close,
+	.socket = socket, .bind = bind, .connect = connect, .openat = openat, .close = close,
 	.shutdown = shutdown, .read = read, .write = write,
 	.readv = readv, .writev = writev, .recv = recv, .send = send,
 	.recvfrom = recvfrom, .sendto = sendto, .recvmsg = recvmsg,
