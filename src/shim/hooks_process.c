@@ -28,25 +28,30 @@
 typedef int spawn_fn(pid_t *, const char *, const posix_spawn_file_actions_t *,
 		     const posix_spawnattr_t *, char *const[], char *const[]);
 
+/* A sanitizer's runtime sets limits of its own while it starts, before it
+ * can run instrumented code: these hooks are kept free of it (the engine
+ * is reached only for RLIMIT_NOFILE, which no runtime sets). */
+#define UNINSTRUMENTED __attribute__((no_sanitize("address", "thread", "undefined")))
+
 /* On the 64-bit systems sockpool is built for, struct rlimit and struct
  * rlimit64 are the same, and prlimit64 is the kernel's prlimit. */
-static int raw_setrlimit(__rlimit_resource_t resource, const struct rlimit *limit)
+UNINSTRUMENTED static int raw_setrlimit(__rlimit_resource_t resource, const struct rlimit *limit)
 {
 	return (int)syscall(SYS_setrlimit, resource, limit);
 }
 
-static int raw_setrlimit64(__rlimit_resource_t resource, const struct rlimit64 *limit)
+UNINSTRUMENTED static int raw_setrlimit64(__rlimit_resource_t resource, const struct rlimit64 *limit)
 {
 	return (int)syscall(SYS_prlimit64, 0, resource, limit, NULL);
 }
 
-static int raw_prlimit(pid_t pid, __rlimit_resource_t resource,
+UNINSTRUMENTED static int raw_prlimit(pid_t pid, __rlimit_resource_t resource,
 		       const struct rlimit *new_limit, struct rlimit *old_limit)
 {
 	return (int)syscall(SYS_prlimit64, pid, resource, new_limit, old_limit);
 }
 
-static int raw_prlimit64(pid_t pid, __rlimit_resource_t resource,
+UNINSTRUMENTED static int raw_prlimit64(pid_t pid, __rlimit_resource_t resource,
 			 const struct rlimit64 *new_limit, struct rlimit64 *old_limit)
 {
 	return (int)syscall(SYS_prlimit64, pid, resource, new_limit, old_limit);
@@ -149,7 +154,7 @@ SHIM_EXPORT int posix_spawn_file_actions_adddup2(posix_spawn_file_actions_t *act
 
 /* ---- the fd limit ---- */
 
-static int after_limit_call(int rc, int resource, bool sets, pid_t pid)
+UNINSTRUMENTED static int after_limit_call(int rc, int resource, bool sets, pid_t pid)
 {
 	if (rc == 0 && resource == RLIMIT_NOFILE && sets &&
 	    (pid == 0 || pid == (pid_t)syscall(SYS_getpid)))
@@ -157,16 +162,19 @@ static int after_limit_call(int rc, int resource, bool sets, pid_t pid)
 	return rc;
 }
 
+UNINSTRUMENTED
 SHIM_EXPORT int setrlimit(__rlimit_resource_t resource, const struct rlimit *limit)
 {
 	return after_limit_call(real.setrlimit(resource, limit), (int)resource, true, 0);
 }
 
+UNINSTRUMENTED
 SHIM_EXPORT int setrlimit64(__rlimit_resource_t resource, const struct rlimit64 *limit)
 {
 	return after_limit_call(real.setrlimit64(resource, limit), (int)resource, true, 0);
 }
 
+UNINSTRUMENTED
 SHIM_EXPORT int prlimit(pid_t pid, __rlimit_resource_t resource, const struct rlimit *new_limit,
 			struct rlimit *old_limit)
 {
@@ -174,6 +182,7 @@ SHIM_EXPORT int prlimit(pid_t pid, __rlimit_resource_t resource, const struct rl
 				(int)resource, new_limit != NULL, pid);
 }
 
+UNINSTRUMENTED
 SHIM_EXPORT int prlimit64(pid_t pid, __rlimit_resource_t resource,
 			  const struct rlimit64 *new_limit, struct rlimit64 *old_limit)
 {
