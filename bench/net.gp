@@ -35,7 +35,7 @@ set title "gain: requests/s under sockpool ÷ plain"
 unset logscale y
 set ylabel "× plain"
 set yrange [0:*]
-set key top left
+set key bottom right
 plot dir.'/net.dat' using 1:($3/$2) with linespoints lw 2 pt 7 lc rgb "#4878a8" title "naive, 1 thread", \
      '' using 1:($6/$5) with linespoints lw 2 pt 7 lc rgb "#e08030" title "naive, 8 threads", \
      '' using 1:($9/$8) with linespoints lw 2 pt 5 lc rgb "#50a050" title "python requests.get", \

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # bench/netpath.sh: a slow network path between two private network
 # namespaces, for bench/net.sh and tests/integration/test_bench_delay_line.sh.
 # Sourced after tests/integration/lib.sh (it uses fail, wait_for, bg_track,
