@@ -34,7 +34,7 @@
 # BENCH_NET_SCALE (a factor on every request count, default 1) change the
 # sizes.  Every run uses a port of its own on the one nginx of its round
 # trip, so no run meets another's TIME_WAIT sockets.  The whole takes
-# about 4 minutes.  Output: bench/results/net.md (also on stdout),
+# about 3.5 minutes.  Output: bench/results/net.md (also on stdout),
 # net.dat and net.png (net.gp, with gnuplot).
 set -euo pipefail
 
