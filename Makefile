@@ -4,6 +4,8 @@
 #   make check      every test (unit, then integration against real servers)
 #   make demo       the naive client against nginx, without and with sockpool
 #   make bench      benchmarks (not part of check)
+#   make bench-net  the clients across a 0.2, 2 and 20 ms round trip between
+#                   two network namespaces (root; a few minutes; bench/net.sh)
 #   make check SANITIZE=1   the same tests with ASan+UBSan in shim and tests
 #   make fuzz       the libFuzzer targets (tests/fuzz/) for FUZZ_SECONDS each
 #                   [15], in parallel; part of check.  Longer on demand:
@@ -59,7 +61,7 @@ TEST_CLIENTS := $(patsubst tests/integration/clients/%.c,$(BUILD)/clients/%,$(fi
 DEPS_STAMP := $(BUILD)/.deps-ok
 
 .PHONY: all check unit unit-sanitize unit-tsan integration integration-sanitize \
-	integration-tsan fuzz demo bench install clean deps
+	integration-tsan fuzz demo bench bench-net install clean deps
 all: $(BUILD)/libsockpool.so $(BUILD)/sockpool $(BUILD)/sockpool-stat $(EXAMPLES) $(BENCHES)
 
 deps: $(DEPS_STAMP)
@@ -204,6 +206,9 @@ demo: all
 
 bench: all
 	@BUILD=$(abspath $(BUILD)) bench/run.sh
+
+bench-net: all
+	@BUILD=$(abspath $(BUILD)) bench/net.sh
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/sockpool

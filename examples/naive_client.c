@@ -1,7 +1,7 @@
 /*
  * naive_client.c: the anti-pattern from the field, on purpose.
  *
- *   naive_client [-n N] [-t T] [-e FILE] [-p MS] [-k [-s]] [-m METHOD] [-1] [-c] [-q]
+ *   naive_client [-n N] [-t T] [-e FILE] [-p MS] [-k [-s]] [-m METHOD] [-1] [-c] [-q] [-l]
  *                HOST PORT PATH
  *
  * Like many legacy clients, it opens a brand-new TCP connection for every
@@ -23,6 +23,11 @@
  *
  * Output: one line on stdout,
  *   requests=N ok=N errors=N seconds=S rps=R
+ * and with -l (latency, for benchmarks across a slow network) also
+ *   p50_us=N p99_us=N connects=N connect_p50_us=N
+ * the time of each request as the client saw it (connect to end of the
+ * response) and of each connection's set-up (socket() and connect(): on
+ * a real network, one round trip for the TCP handshake);
  * each error on stderr (unless -q); exit status 0 when errors=0, else 1
  * (2 for a usage error).  Every socket has 10 s send and receive timeouts,
  * so a hung server gives an error, never a hang.
@@ -57,6 +62,7 @@ struct options {
 	long pause_ms;
 	bool keep_alive, http10, send_close, quiet;
 	bool spare_socket;	/* -s */
+	bool latency;		/* -l */
 	const char *method, *host, *path;
 	int port;
 	struct sockaddr_storage addr;
@@ -92,6 +98,9 @@ struct worker {
 	int id;
 	long requests;
 	long ok, errors;
+	/* -l: nanoseconds per request and per connection set-up */
+	unsigned long long *request_ns, *connect_ns;
+	long request_count, connect_count, connect_cap;
 };
 
 static void error_report(const struct worker *w, long req, const char *fmt, ...)
@@ -116,6 +125,22 @@ static int fail_because(const char **why, const char *reason)
 	*why = reason;
 	errno = 0;
 	return -1;
+}
+
+static double now_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static unsigned long long now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (unsigned long long)ts.tv_sec * 1000000000ULL + (unsigned long long)ts.tv_nsec;
 }
 
 /* ---- connection I/O -------------------------------------------------- */
@@ -479,15 +504,23 @@ static int do_request(struct worker *w, long req, struct conn *c, struct respons
 	char detail[160];
 	bool reusable = false;
 
+	unsigned long long started = opt.latency ? now_ns() : 0;
+
 	if (opt.spare_socket)
 		spare_socket_calls();
 	for (int attempt = 0;; attempt++) {
 		bool reused = c->fd >= 0;
 		bool answered = false;
 
-		if (c->fd < 0 && conn_open(c) != 0) {
-			why = "connect failed";
-			goto fail;
+		if (c->fd < 0) {
+			unsigned long long t = opt.latency ? now_ns() : 0;
+
+			if (conn_open(c) != 0) {
+				why = "connect failed";
+				goto fail;
+			}
+			if (opt.latency && w->connect_count < w->connect_cap)
+				w->connect_ns[w->connect_count++] = now_ns() - t;
 		}
 		if (write_all(c->fd, opt.request, opt.request_len) != 0) {
 			why = "write failed";
@@ -510,6 +543,8 @@ static int do_request(struct worker *w, long req, struct conn *c, struct respons
 		goto fail;
 	}
 	w->ok++;
+	if (opt.latency)
+		w->request_ns[w->request_count++] = now_ns() - started;
 	return 0;
 fail:
 	if (errno != 0)
@@ -540,6 +575,17 @@ static void *worker_run(void *arg)
 		return NULL;
 	}
 	c->fd = -1;
+	if (opt.latency) {
+		/* a request opens at most two connections (one retry) */
+		w->connect_cap = 2 * w->requests;
+		w->request_ns = malloc((size_t)w->requests * sizeof(*w->request_ns));
+		w->connect_ns = malloc((size_t)w->connect_cap * sizeof(*w->connect_ns));
+		if (w->request_ns == NULL || w->connect_ns == NULL) {
+			w->errors = w->requests;
+			free(c);
+			return NULL;
+		}
+	}
 	for (long i = 0; i < w->requests; i++) {
 		if (i > 0 && opt.pause_ms > 0)
 			pause_ms(opt.pause_ms);
@@ -571,6 +617,7 @@ static void usage(FILE *f)
 		"  -1         HTTP/1.0 instead of HTTP/1.1\n"
 		"  -c         send \"Connection: close\"\n"
 		"  -q         no error messages, only the summary line\n"
+		"  -l         add latency figures to the summary line (see the source)\n"
 		"prints: requests=N ok=N errors=N seconds=S rps=R; exit 0 when errors=0\n");
 }
 
@@ -691,7 +738,7 @@ static void parse_args(int argc, char **argv)
 	opt.requests = 100;
 	opt.threads = 1;
 	opt.method = "GET";
-	while ((ch = getopt(argc, argv, "n:t:e:p:ksm:1cqh")) != -1) {
+	while ((ch = getopt(argc, argv, "n:t:e:p:ksm:1cqlh")) != -1) {
 		switch (ch) {
 		case 'n': opt.requests = parse_number(optarg, "-n", 1, 1000000000L); break;
 		case 't': opt.threads = (int)parse_number(optarg, "-t", 1, 1024); break;
@@ -703,6 +750,7 @@ static void parse_args(int argc, char **argv)
 		case '1': opt.http10 = true; break;
 		case 'c': opt.send_close = true; break;
 		case 'q': opt.quiet = true; break;
+		case 'l': opt.latency = true; break;
 		case 'h': usage(stdout); exit(0);
 		default: usage(stderr); exit(2);
 		}
@@ -728,12 +776,60 @@ static void parse_args(int argc, char **argv)
 	build_request();
 }
 
-static double now_seconds(void)
-{
-	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+static int compare_ull(const void *a, const void *b)
+{
+	unsigned long long x = *(const unsigned long long *)a, y = *(const unsigned long long *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* The value below which a share q of the n sorted values lie, in us. */
+static unsigned long long quantile_us(const unsigned long long *v, long n, double q)
+{
+	long i = (long)(q * (double)n + 0.999999) - 1;
+
+	if (n == 0)
+		return 0;
+	return v[i < 0 ? 0 : i] / 1000;
+}
+
+/* -l: every thread's times, merged and sorted, printed after the summary. */
+static void latency_print(struct worker *workers)
+{
+	long nreq = 0, ncon = 0;
+	unsigned long long *req, *con;
+
+	for (int i = 0; i < opt.threads; i++) {
+		nreq += workers[i].request_count;
+		ncon += workers[i].connect_count;
+	}
+	req = malloc((size_t)(nreq + 1) * sizeof(*req));
+	con = malloc((size_t)(ncon + 1) * sizeof(*con));
+	if (req == NULL || con == NULL) {
+		fprintf(stderr, "naive_client: out of memory\n");
+		exit(2);
+	}
+	nreq = ncon = 0;
+	for (int i = 0; i < opt.threads; i++) {
+		struct worker *w = &workers[i];
+
+		if (w->request_count > 0)
+			memcpy(req + nreq, w->request_ns, (size_t)w->request_count * sizeof(*req));
+		if (w->connect_count > 0)
+			memcpy(con + ncon, w->connect_ns, (size_t)w->connect_count * sizeof(*con));
+		nreq += w->request_count;
+		ncon += w->connect_count;
+		free(w->request_ns);
+		free(w->connect_ns);
+	}
+	qsort(req, (size_t)nreq, sizeof(*req), compare_ull);
+	qsort(con, (size_t)ncon, sizeof(*con), compare_ull);
+	printf(" p50_us=%llu p99_us=%llu connects=%ld connect_p50_us=%llu",
+	       quantile_us(req, nreq, 0.5), quantile_us(req, nreq, 0.99), ncon,
+	       quantile_us(con, ncon, 0.5));
+	free(req);
+	free(con);
 }
 
 int main(int argc, char **argv)
@@ -771,8 +867,11 @@ int main(int argc, char **argv)
 		errors += workers[i].errors;
 	}
 	seconds = now_seconds() - start;
-	printf("requests=%ld ok=%ld errors=%ld seconds=%.3f rps=%.1f\n", opt.requests, ok,
+	printf("requests=%ld ok=%ld errors=%ld seconds=%.3f rps=%.1f", opt.requests, ok,
 	       errors, seconds, seconds > 0 ? (double)ok / seconds : 0.0);
+	if (opt.latency)
+		latency_print(workers);
+	printf("\n");
 	free(workers);
 	free(opt.expected);
 	return errors == 0 ? 0 : 1;

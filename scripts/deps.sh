@@ -13,7 +13,7 @@
 set -euo pipefail
 
 packages=(gcc clang make uthash-dev libcmocka-dev libhttp-parser-dev nginx-light
-	curl python3 python3-requests apache2-utils openssl iproute2 procps
+	curl python3 python3-requests apache2-utils openssl iproute2 iputils-ping procps
 	ruby php-cli php-curl libwww-perl nodejs openjdk-17-jdk-headless
 	haproxy gnuplot-nox valgrind)
 
