@@ -310,22 +310,6 @@ static int parse_options(int argc, char **argv, struct stat_options *opt)
 	return -1;
 }
 
-int finish_output(void)
-{
-	if (fflush(stdout) != 0 || ferror(stdout)) {
-		fprintf(stderr, ME ": cannot write the output: %s\n", strerror(errno));
-		return 1;
-	}
-	return 0;
-}
-
-void say_no_segment(const struct stat_options *opt)
-{
-	fprintf(stderr, ME ": no statistics for pid %d in %s (not running under sockpool,"
-		" no connection pooled yet, statistics off, or another directory?)\n",
-		(int)opt->pid, opt->dir);
-}
-
 static int show_once(const struct stat_options *opt)
 {
 	struct view v;
@@ -333,7 +317,7 @@ static int show_once(const struct stat_options *opt)
 	int rc = 1;
 
 	if (got == NO_SEGMENT)
-		say_no_segment(opt);
+		view_say_no_segment(opt);
 	if (got == COLLECTED) {
 		/* collect_one() has said what was wrong with its file. */
 		if (opt->pid == 0)
@@ -344,7 +328,7 @@ static int show_once(const struct stat_options *opt)
 			prom_print_view(stdout, &v);
 		else
 			text_print_view(stdout, &v, NULL, opt);
-		rc = finish_output();
+		rc = output_finish();
 	}
 	view_free(&v);
 	return rc;

@@ -103,5 +103,5 @@ int run_summary(const struct stat_options *opt)
 	if (opt->remove)
 		remove_counted(opt, &v);
 	view_free(&v);
-	return finish_output();
+	return output_finish();
 }

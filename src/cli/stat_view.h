@@ -75,6 +75,10 @@ void view_free(struct view *v);
 /* Prints v's errors on stderr, one line each. */
 void view_print_errors(const struct view *v);
 
+/* Says on stderr that opt->pid has no segment in opt->dir (what
+ * view_collect() leaves unsaid when it returns NO_SEGMENT). */
+void view_say_no_segment(const struct stat_options *opt);
+
 /* The dest_key of a record, for dest_key_format(). */
 struct dest_key view_record_key(const struct sp_stats_dest *r);
 
