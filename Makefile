@@ -51,6 +51,8 @@ WRITER_OBJ:= $(WRITER_SRC:%.c=$(BUILD)/obj/%.o)
 READER_OBJ:= $(READER_SRC:%.c=$(BUILD)/obj/%.o)
 STAT_SRC  := $(wildcard src/cli/*.c)
 STAT_OBJ  := $(STAT_SRC:%.c=$(BUILD)/obj/%.o)
+SUPERVISE_SRC := $(wildcard src/cli/supervise/*.c)
+SUPERVISE_OBJ := $(SUPERVISE_SRC:%.c=$(BUILD)/obj/%.o)
 
 EXAMPLES  := $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c))
 BENCHES   := $(patsubst bench/%.c,$(BUILD)/bench/%,$(wildcard bench/*.c))
@@ -69,7 +71,8 @@ DEPS_BENCH := $(BUILD)/.deps-bench-ok
 
 .PHONY: all check unit unit-sanitize unit-tsan integration integration-sanitize \
 	integration-tsan fuzz demo bench install clean deps
-all: $(BUILD)/libsockpool.so $(BUILD)/sockpool $(BUILD)/sockpool-stat $(EXAMPLES) $(BENCHES)
+all: $(BUILD)/libsockpool.so $(BUILD)/sockpool $(BUILD)/sockpool-stat $(BUILD)/sockpool-supervise \
+	$(EXAMPLES) $(BENCHES)
 
 deps: $(DEPS_BUILD) $(DEPS_TEST) $(DEPS_DEMO) $(DEPS_BENCH)
 $(BUILD)/.deps-%-ok: scripts/deps.sh
@@ -100,6 +103,10 @@ $(BUILD)/sockpool: src/cli/sockpool.in Makefile
 # sockpool-stat: src/cli/*.c (its modes and outputs), the segment reader,
 # and dest.c for formatting addresses.
 $(BUILD)/sockpool-stat: $(STAT_OBJ) $(READER_OBJ) $(BUILD)/obj/src/core/dest.o
+	$(CC) $(ALLCFLAGS) -o $@ $^
+
+# sockpool-supervise: what `sockpool --summary` execs (src/cli/supervise/).
+$(BUILD)/sockpool-supervise: $(SUPERVISE_OBJ)
 	$(CC) $(ALLCFLAGS) -o $@ $^
 
 $(BUILD)/examples/%: examples/%.c | $(DEPS_BUILD)

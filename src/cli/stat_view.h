@@ -33,6 +33,8 @@ struct stat_options {
 	struct timespec interval;
 	uint64_t since_ns;		/* --summary: segments started since */
 	bool remove;			/* --summary: remove dead ones counted */
+	int command_status;		/* --summary: how the command ended, */
+	int command_signal;		/* from its supervisor; -1 and 0: untold */
 };
 
 struct view_error {
