@@ -1,6 +1,10 @@
 # sockpool: build, test, demo, install.
 #
-#   make            build/libsockpool.so, build/sockpool, build/sockpool-stat
+#   make            build/libsockpool.so, build/sockpool, build/sockpool-stat,
+#                   build/sockpool-supervise, build/man/*.1
+#   make install    into $(DESTDIR)$(PREFIX): bin/sockpool, bin/sockpool-stat,
+#                   lib/sockpool/ (the library, sockpool-supervise),
+#                   share/man/man1/
 #   make check      every test (unit, then integration against real servers)
 #   make demo       the naive client against nginx, without and with sockpool
 #   make bench      benchmarks (not part of check)
@@ -71,8 +75,10 @@ DEPS_BENCH := $(BUILD)/.deps-bench-ok
 
 .PHONY: all check unit unit-sanitize unit-tsan integration integration-sanitize \
 	integration-tsan fuzz demo bench install clean deps
+MAN_PAGES := $(patsubst man/%.in,$(BUILD)/man/%,$(wildcard man/*.1.in))
+
 all: $(BUILD)/libsockpool.so $(BUILD)/sockpool $(BUILD)/sockpool-stat $(BUILD)/sockpool-supervise \
-	$(EXAMPLES) $(BENCHES)
+	$(MAN_PAGES) $(EXAMPLES) $(BENCHES)
 
 deps: $(DEPS_BUILD) $(DEPS_TEST) $(DEPS_DEMO) $(DEPS_BENCH)
 $(BUILD)/.deps-%-ok: scripts/deps.sh
@@ -104,6 +110,11 @@ $(BUILD)/sockpool: src/cli/sockpool.in Makefile
 # and dest.c for formatting addresses.
 $(BUILD)/sockpool-stat: $(STAT_OBJ) $(READER_OBJ) $(BUILD)/obj/src/core/dest.o
 	$(CC) $(ALLCFLAGS) -o $@ $^
+
+# The man pages, roff with the version filled in.
+$(BUILD)/man/%: man/%.in Makefile
+	@mkdir -p $(@D)
+	sed -e 's/@VERSION@/$(VERSION)/g' $< > $@
 
 # sockpool-supervise: what `sockpool --summary` execs (src/cli/supervise/).
 $(BUILD)/sockpool-supervise: $(SUPERVISE_OBJ)
@@ -221,10 +232,15 @@ demo: all $(DEPS_DEMO)
 bench: all $(DEPS_BENCH)
 	@BUILD=$(abspath $(BUILD)) bench/run.sh
 
+# The launcher finds the library and sockpool-supervise in ../lib/sockpool
+# from its own directory, so the layout under PREFIX must stay as it is.
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/sockpool
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/sockpool \
+		$(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 755 $(BUILD)/sockpool $(BUILD)/sockpool-stat $(DESTDIR)$(PREFIX)/bin/
 	install -m 644 $(BUILD)/libsockpool.so $(DESTDIR)$(PREFIX)/lib/sockpool/
+	install -m 755 $(BUILD)/sockpool-supervise $(DESTDIR)$(PREFIX)/lib/sockpool/
+	install -m 644 $(MAN_PAGES) $(DESTDIR)$(PREFIX)/share/man/man1/
 
 clean:
 	rm -rf $(BUILD)
