@@ -1,6 +1,10 @@
 # sockpool: build, test, demo, install.
 #
-#   make            build/libsockpool.so, build/sockpool, build/sockpool-stat
+#   make            build/libsockpool.so, build/sockpool, build/sockpool-stat,
+#                   build/sockpool-supervise, build/man/*.1
+#   make install    into $(DESTDIR)$(PREFIX): bin/sockpool, bin/sockpool-stat,
+#                   lib/sockpool/ (the library, sockpool-supervise),
+#                   share/man/man1/
 #   make check      every test (unit, then integration against real servers)
 #   make demo       the naive client against nginx, without and with sockpool
 #   make bench      benchmarks (not part of check)
@@ -11,7 +15,9 @@
 #                   [15], in parallel; part of check.  Longer on demand:
 #                   make fuzz FUZZ_SECONDS=600
 #
-# Missing Debian packages are installed by scripts/deps.sh (see there).
+# Missing Debian packages are installed by scripts/deps.sh (see there), for
+# each task only what it needs: `make` a compiler and two libraries, `make
+# check`, `make demo` and `make bench` the servers and tools they run.
 
 VERSION   := 0.1.0
 PREFIX    ?= /usr/local
@@ -51,6 +57,8 @@ WRITER_OBJ:= $(WRITER_SRC:%.c=$(BUILD)/obj/%.o)
 READER_OBJ:= $(READER_SRC:%.c=$(BUILD)/obj/%.o)
 STAT_SRC  := $(wildcard src/cli/*.c)
 STAT_OBJ  := $(STAT_SRC:%.c=$(BUILD)/obj/%.o)
+SUPERVISE_SRC := $(wildcard src/cli/supervise/*.c)
+SUPERVISE_OBJ := $(SUPERVISE_SRC:%.c=$(BUILD)/obj/%.o)
 
 EXAMPLES  := $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c))
 BENCHES   := $(patsubst bench/%.c,$(BUILD)/bench/%,$(wildcard bench/*.c))
@@ -58,22 +66,32 @@ UNIT_TESTS:= $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/te
 TEST_CLIENTS := $(patsubst tests/integration/clients/%.c,$(BUILD)/clients/%,$(filter-out %_lib.c,$(wildcard tests/integration/clients/*.c))) \
 	$(patsubst tests/integration/clients/%_lib.c,$(BUILD)/clients/%.so,$(wildcard tests/integration/clients/*_lib.c))
 
-DEPS_STAMP := $(BUILD)/.deps-ok
+# One stamp per task of scripts/deps.sh: build/.deps-build-ok and so on.
+# Targets that only need the packages present take the build stamp as an
+# order-only prerequisite (after |): a newer deps.sh reruns the check
+# without recompiling everything.
+DEPS_BUILD := $(BUILD)/.deps-build-ok
+DEPS_TEST  := $(BUILD)/.deps-test-ok
+DEPS_DEMO  := $(BUILD)/.deps-demo-ok
+DEPS_BENCH := $(BUILD)/.deps-bench-ok
 
 .PHONY: all check unit unit-sanitize unit-tsan integration integration-sanitize \
 	integration-tsan fuzz demo bench bench-net install clean deps
-all: $(BUILD)/libsockpool.so $(BUILD)/sockpool $(BUILD)/sockpool-stat $(EXAMPLES) $(BENCHES)
+MAN_PAGES := $(patsubst man/%.in,$(BUILD)/man/%,$(wildcard man/*.1.in))
 
-deps: $(DEPS_STAMP)
-$(DEPS_STAMP): scripts/deps.sh
-	@scripts/deps.sh
+all: $(BUILD)/libsockpool.so $(BUILD)/sockpool $(BUILD)/sockpool-stat $(BUILD)/sockpool-supervise \
+	$(MAN_PAGES) $(EXAMPLES) $(BENCHES)
+
+deps: $(DEPS_BUILD) $(DEPS_TEST) $(DEPS_DEMO) $(DEPS_BENCH)
+$(BUILD)/.deps-%-ok: scripts/deps.sh
+	@scripts/deps.sh $*
 	@mkdir -p $(@D) && touch $@
 
-$(BUILD)/obj/%.o: %.c $(DEPS_STAMP)
+$(BUILD)/obj/%.o: %.c | $(DEPS_BUILD)
 	@mkdir -p $(@D)
 	$(CC) $(ALLCFLAGS) -fvisibility=hidden -MMD -MP -c $< -o $@
 
-$(BUILD)/obj/%.o: %.S $(DEPS_STAMP)
+$(BUILD)/obj/%.o: %.S | $(DEPS_BUILD)
 	@mkdir -p $(@D)
 	$(CC) $(ALLCFLAGS) -MMD -MP -c $< -o $@
 
@@ -95,26 +113,35 @@ $(BUILD)/sockpool: src/cli/sockpool.in Makefile
 $(BUILD)/sockpool-stat: $(STAT_OBJ) $(READER_OBJ) $(BUILD)/obj/src/core/dest.o
 	$(CC) $(ALLCFLAGS) -o $@ $^
 
-$(BUILD)/examples/%: examples/%.c $(DEPS_STAMP)
+# The man pages, roff with the version filled in.
+$(BUILD)/man/%: man/%.in Makefile
+	@mkdir -p $(@D)
+	sed -e 's/@VERSION@/$(VERSION)/g' $< > $@
+
+# sockpool-supervise: what `sockpool --summary` execs (src/cli/supervise/).
+$(BUILD)/sockpool-supervise: $(SUPERVISE_OBJ)
+	$(CC) $(ALLCFLAGS) -o $@ $^
+
+$(BUILD)/examples/%: examples/%.c | $(DEPS_BUILD)
 	@mkdir -p $(@D)
 	$(CC) $(ALLCFLAGS) -o $@ $< -lpthread
 
-$(BUILD)/bench/%: bench/%.c $(DEPS_STAMP)
+$(BUILD)/bench/%: bench/%.c | $(DEPS_BUILD)
 	@mkdir -p $(@D)
 	$(CC) $(ALLCFLAGS) -o $@ $< -lpthread
 
 # Small C programs the integration tests run (in $(BUILD)/clients/), and
 # libraries they preload (*_lib.c).
-$(BUILD)/clients/%: tests/integration/clients/%.c $(DEPS_STAMP)
+$(BUILD)/clients/%: tests/integration/clients/%.c | $(DEPS_BUILD)
 	@mkdir -p $(@D)
 	$(CC) $(ALLCFLAGS) -o $@ $< -lpthread
 
-$(BUILD)/clients/%.so: tests/integration/clients/%_lib.c $(DEPS_STAMP)
+$(BUILD)/clients/%.so: tests/integration/clients/%_lib.c | $(DEPS_BUILD)
 	@mkdir -p $(@D)
 	$(CC) $(ALLCFLAGS) -shared -o $@ $<
 
 # Unit tests link the engine directly: no LD_PRELOAD, no hooks.
-$(BUILD)/tests/%: tests/unit/%.c $(CORE_OBJ) $(WRITER_OBJ) $(READER_OBJ) $(wildcard tests/unit/*.h)
+$(BUILD)/tests/%: tests/unit/%.c $(CORE_OBJ) $(WRITER_OBJ) $(READER_OBJ) $(wildcard tests/unit/*.h) | $(DEPS_TEST)
 	@mkdir -p $(@D)
 	$(CC) $(ALLCFLAGS) -o $@ $< $(CORE_OBJ) $(WRITER_OBJ) $(READER_OBJ) \
 		$(HTTP_PARSER_A) -lcmocka -lpthread
@@ -122,7 +149,7 @@ $(BUILD)/tests/%: tests/unit/%.c $(CORE_OBJ) $(WRITER_OBJ) $(READER_OBJ) $(wildc
 unit: $(UNIT_TESTS)
 	@set -e; for t in $(UNIT_TESTS); do echo "== $$t"; $$t; done
 
-integration: all $(TEST_CLIENTS)
+integration: all $(TEST_CLIENTS) $(DEPS_TEST)
 	@BUILD=$(abspath $(BUILD)) tests/integration/run.sh
 
 # The unit tests again, with AddressSanitizer and UBSan in engine and tests.
@@ -172,15 +199,15 @@ FUZZ_LIB_SRC := src/stats/stats_reader.c src/core/dest.c \
 FUZZ_TARGETS := $(FUZZ_DIR)/fuzz_segment $(FUZZ_DIR)/fuzz_tcp_states $(FUZZ_DIR)/fuzz_http1
 
 # The HTTP tracker alone, with http-parser.
-$(FUZZ_DIR)/fuzz_http1: tests/fuzz/fuzz_http1.c src/core/http1.c src/core/http1_fast.c src/core/http1*.h $(DEPS_STAMP)
+$(FUZZ_DIR)/fuzz_http1: tests/fuzz/fuzz_http1.c src/core/http1.c src/core/http1_fast.c src/core/http1*.h | $(DEPS_TEST)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZFLAGS) -o $@ $< src/core/http1.c src/core/http1_fast.c -lhttp_parser
 
-$(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIB_SRC) $(wildcard src/cli/*.h src/stats/*.h) $(DEPS_STAMP)
+$(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIB_SRC) $(wildcard src/cli/*.h src/stats/*.h) | $(DEPS_TEST)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZFLAGS) -o $@ $< $(FUZZ_LIB_SRC)
 
-$(FUZZ_DIR)/make_seeds: tests/fuzz/make_seeds.c src/stats/stats_layout.h $(DEPS_STAMP)
+$(FUZZ_DIR)/make_seeds: tests/fuzz/make_seeds.c src/stats/stats_layout.h | $(DEPS_TEST)
 	@mkdir -p $(@D)
 	$(CC) $(ALLCFLAGS) -o $@ $<
 
@@ -201,19 +228,24 @@ fuzz: $(FUZZ_TARGETS) $(FUZZ_DIR)/make_seeds
 
 check: all unit unit-sanitize unit-tsan integration integration-sanitize integration-tsan fuzz
 
-demo: all
+demo: all $(DEPS_DEMO)
 	@BUILD=$(abspath $(BUILD)) scripts/demo.sh
 
-bench: all
+bench: all $(DEPS_BENCH)
 	@BUILD=$(abspath $(BUILD)) bench/run.sh
 
-bench-net: all
+bench-net: all $(DEPS_BENCH)
 	@BUILD=$(abspath $(BUILD)) bench/net.sh
 
+# The launcher finds the library and sockpool-supervise in ../lib/sockpool
+# from its own directory, so the layout under PREFIX must stay as it is.
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/sockpool
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/sockpool \
+		$(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 755 $(BUILD)/sockpool $(BUILD)/sockpool-stat $(DESTDIR)$(PREFIX)/bin/
 	install -m 644 $(BUILD)/libsockpool.so $(DESTDIR)$(PREFIX)/lib/sockpool/
+	install -m 755 $(BUILD)/sockpool-supervise $(DESTDIR)$(PREFIX)/lib/sockpool/
+	install -m 644 $(MAN_PAGES) $(DESTDIR)$(PREFIX)/share/man/man1/
 
 clean:
 	rm -rf $(BUILD)

@@ -57,7 +57,7 @@ for f in "$client" "$pipe_bench" "$file_bench" "$pool_bench" "$BUILD/sockpool" \
 	[ -e "$f" ] || fail "$f is missing: run make first"
 done
 for tool in haproxy valgrind gnuplot; do
-	command -v "$tool" > /dev/null || fail "$tool is missing: run scripts/deps.sh as root"
+	command -v "$tool" > /dev/null || fail "$tool is missing: run scripts/deps.sh bench as root"
 done
 export NGINX_ACCESS_LOG=off
 results_dir=$here/results

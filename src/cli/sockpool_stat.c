@@ -17,6 +17,7 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <math.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,6 +61,10 @@ static void usage(FILE *out)
 "    --since NS         with --summary: only processes started since NS\n"
 "                       (nanoseconds since the epoch)\n"
 "    --remove           with --summary: then remove the dead ones counted\n"
+"    --command-status N, --command-signal N\n"
+"                       with --summary: the command exited with status N (0-255),\n"
+"                       or was killed by signal N; a status other than 0 and a\n"
+"                       signal are named at the end of the line\n"
 "  -p, --pid PID        only process PID\n"
 "  -d, --dir DIR        where the files are [$SOCKPOOL_STATS_DIR, else /dev/shm]\n"
 "  -i, --interval SECS  seconds between redraws, decimals allowed (0.01-86400) [1]\n"
@@ -153,6 +158,22 @@ static int parse_pid(const char *s, pid_t *pid)
 	return 0;
 }
 
+/* A whole number from min to max: plain decimal. */
+static int parse_small(const char *s, int min, int max, int *out)
+{
+	char *end;
+	long v;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v < min || v > max)
+		return -1;
+	*out = (int)v;
+	return 0;
+}
+
 /* Nanoseconds since the epoch: plain decimal. */
 static int parse_since(const char *s, uint64_t *ns)
 {
@@ -185,7 +206,7 @@ static int parse_interval(const char *s, struct timespec *ts)
 
 enum {
 	OPT_ONCE = 256, OPT_JSON, OPT_PROMETHEUS, OPT_GC, OPT_SUMMARY, OPT_SINCE,
-	OPT_REMOVE,
+	OPT_REMOVE, OPT_COMMAND_STATUS, OPT_COMMAND_SIGNAL,
 };
 
 static const char *mode_option(int mode)
@@ -241,6 +262,8 @@ static int parse_options(int argc, char **argv, struct stat_options *opt)
 		{ "summary", no_argument, NULL, OPT_SUMMARY },
 		{ "since", required_argument, NULL, OPT_SINCE },
 		{ "remove", no_argument, NULL, OPT_REMOVE },
+		{ "command-status", required_argument, NULL, OPT_COMMAND_STATUS },
+		{ "command-signal", required_argument, NULL, OPT_COMMAND_SIGNAL },
 		{ "pid", required_argument, NULL, 'p' },
 		{ "dir", required_argument, NULL, 'd' },
 		{ "interval", required_argument, NULL, 'i' },
@@ -256,6 +279,7 @@ static int parse_options(int argc, char **argv, struct stat_options *opt)
 		.mode = MODE_LIVE,
 		.dir = env != NULL && env[0] != '\0' ? env : "/dev/shm",
 		.interval = { .tv_sec = 1 },
+		.command_status = -1,
 	};
 	opterr = 0;	/* our own messages, each with the hint to --help */
 	while ((c = getopt_long(argc, argv, ":p:d:i:hV", longopts, NULL)) != -1) {
@@ -272,6 +296,16 @@ static int parse_options(int argc, char **argv, struct stat_options *opt)
 				return usage_error("bad --since '%s': nanoseconds since the epoch are wanted",
 						   optarg);
 			since_given = true;
+			break;
+		case OPT_COMMAND_STATUS:
+			if (parse_small(optarg, 0, 255, &opt->command_status) != 0)
+				return usage_error("bad --command-status '%s': 0 to 255 is wanted",
+						   optarg);
+			break;
+		case OPT_COMMAND_SIGNAL:
+			if (parse_small(optarg, 1, SIGRTMAX, &opt->command_signal) != 0)
+				return usage_error("bad --command-signal '%s': a signal number is wanted",
+						   optarg);
 			break;
 		case 'p':
 			if (parse_pid(optarg, &opt->pid) != 0)
@@ -305,25 +339,14 @@ static int parse_options(int argc, char **argv, struct stat_options *opt)
 		return usage_error("unexpected argument '%s'", argv[optind]);
 	if ((since_given || opt->remove) && opt->mode != MODE_SUMMARY)
 		return usage_error("%s goes with --summary only", since_given ? "--since" : "--remove");
+	if ((opt->command_status >= 0 || opt->command_signal != 0) && opt->mode != MODE_SUMMARY)
+		return usage_error("--command-status and --command-signal go with --summary only");
+	if (opt->command_status >= 0 && opt->command_signal != 0)
+		return usage_error("a command that was killed has no exit status: "
+				   "--command-status or --command-signal, not both");
 	if (opt->mode == MODE_SUMMARY && opt->pid != 0)
 		return usage_error("--summary counts every process in the directory: no -p");
 	return -1;
-}
-
-int finish_output(void)
-{
-	if (fflush(stdout) != 0 || ferror(stdout)) {
-		fprintf(stderr, ME ": cannot write the output: %s\n", strerror(errno));
-		return 1;
-	}
-	return 0;
-}
-
-void say_no_segment(const struct stat_options *opt)
-{
-	fprintf(stderr, ME ": no statistics for pid %d in %s (not running under sockpool,"
-		" no connection pooled yet, statistics off, or another directory?)\n",
-		(int)opt->pid, opt->dir);
 }
 
 static int show_once(const struct stat_options *opt)
@@ -333,7 +356,7 @@ static int show_once(const struct stat_options *opt)
 	int rc = 1;
 
 	if (got == NO_SEGMENT)
-		say_no_segment(opt);
+		view_say_no_segment(opt);
 	if (got == COLLECTED) {
 		/* collect_one() has said what was wrong with its file. */
 		if (opt->pid == 0)
@@ -344,7 +367,7 @@ static int show_once(const struct stat_options *opt)
 			prom_print_view(stdout, &v);
 		else
 			text_print_view(stdout, &v, NULL, opt);
-		rc = finish_output();
+		rc = output_finish();
 	}
 	view_free(&v);
 	return rc;

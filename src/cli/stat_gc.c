@@ -16,6 +16,7 @@
 #include "../stats/stats_dead.h"
 #include "stat_escape.h"
 #include "stat_modes.h"
+#include "stat_output.h"
 
 /* Handles one listed segment; counts it in removed or kept.  0 or -1. */
 static int gc_one(const char *path, pid_t pid, unsigned *removed, unsigned *kept)
@@ -74,5 +75,5 @@ int run_gc(const struct stat_options *opt)
 		free(pids);
 	printf("removed %u segment%s of dead processes, left %u\n", removed,
 	       removed == 1 ? "" : "s", kept);
-	return rc != 0 ? rc : finish_output();
+	return rc != 0 ? rc : output_finish();
 }

@@ -197,7 +197,7 @@ static int draw_frame(const struct view *v, const struct view *prev,
 		view_print_errors(v);
 		text_print_heading(stdout, v, opt, false);
 		text_print_view(stdout, v, prev, opt);
-		return finish_output();
+		return output_finish();
 	}
 	text = render_frame(v, prev, opt, &len);
 	if (text == NULL) {
@@ -206,7 +206,7 @@ static int draw_frame(const struct view *v, const struct view *prev,
 	}
 	draw_in_place(text);
 	free(text);
-	return finish_output();
+	return output_finish();
 }
 
 /* Reads the keys typed; true when one of them asks to quit. */
@@ -299,8 +299,8 @@ int run_live(const struct stat_options *opt)
 	view_free(&prev);
 	terminal_leave();	/* before any last word, or it would vanish */
 	if (missing)
-		say_no_segment(opt);
+		view_say_no_segment(opt);
 	if (exited)
 		printf("pid %d has exited\n", (int)opt->pid);
-	return rc == 0 ? finish_output() : rc;
+	return rc == 0 ? output_finish() : rc;
 }

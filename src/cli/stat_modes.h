@@ -4,6 +4,10 @@
  * processes (stat_gc.c), and the one-line summary the launcher prints
  * for `sockpool --summary` (stat_summary.c).  Each returns the exit
  * status.
+ *
+ * Dependencies run one way: sockpool_stat.c (main) -> these modes -> the
+ * view (stat_view.h) and its outputs (stat_output.h) -> the stats reader.
+ * Nothing here calls back into main, and no mode calls another.
  */
 #ifndef SOCKPOOL_CLI_STAT_MODES_H
 #define SOCKPOOL_CLI_STAT_MODES_H
@@ -13,11 +17,5 @@
 int run_live(const struct stat_options *opt);
 int run_gc(const struct stat_options *opt);
 int run_summary(const struct stat_options *opt);
-
-/* Says on stderr that opt->pid has no segment in opt->dir. */
-void say_no_segment(const struct stat_options *opt);
-
-/* Flushes stdout; 0, or 1 after saying on stderr that output failed. */
-int finish_output(void);
 
 #endif

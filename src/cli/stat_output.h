@@ -2,7 +2,8 @@
  * stat_output.h: the three ways sockpool-stat writes a view: text for
  * people (stat_text.c), JSON for scripts (stat_json.c), the Prometheus
  * text exposition format for scrapers (stat_prom.c), and the figures
- * they share (stat_figures.c).
+ * they share (stat_figures.c), and the end of every output
+ * (stat_finish.c).
  */
 #ifndef SOCKPOOL_CLI_STAT_OUTPUT_H
 #define SOCKPOOL_CLI_STAT_OUTPUT_H
@@ -25,6 +26,10 @@ void json_print_view(FILE *out, const struct view *v);
 
 /* The view in the Prometheus text format (metrics: `--help`). */
 void prom_print_view(FILE *out, const struct view *v);
+
+/* Flushes stdout; 0, or 1 after saying on stderr that writing failed
+ * (a full disk, a closed pipe): every mode ends its output with it. */
+int output_finish(void);
 
 /* Figures derived from counters, the same in every output. */
 

@@ -5,7 +5,11 @@
  *   sockpool: 2000 requests, 2 connections opened, 1998 reused (99.9 %),
  *   3 retries, 0 errors passed on
  *
- * followed by ", N not pooled for a socket option" when there were such.
+ * followed by ", N not pooled for a socket option" when there were such,
+ * and by how the command ended when the launcher's supervisor says so
+ * (--command-status, --command-signal) and it did not end well: "; the
+ * command exited with status 130" is not "; the command was killed by
+ * SIGINT", which only the supervisor's waitpid() can tell apart.
  *
  * It adds up the process-wide totals of every segment in the directory,
  * of dead processes too (the launcher has the shim keep them at exit with
@@ -16,6 +20,7 @@
  * the figures come from files anyone of the user could have written.
  */
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -38,7 +43,24 @@ static void add_process(struct summary *t, const struct stats_snapshot *s)
 	t->running += s->alive;
 }
 
-static void print_summary(FILE *out, const struct summary *t)
+/* "; the command exited with status N" or "; ... killed by SIGNAME";
+ * nothing for a command that ended well, or when nobody said. */
+static void print_command_end(FILE *out, const struct stat_options *opt)
+{
+	const char *name;
+
+	if (opt->command_signal != 0) {
+		name = sigabbrev_np(opt->command_signal);
+		if (name != NULL)
+			fprintf(out, "; the command was killed by SIG%s", name);
+		else
+			fprintf(out, "; the command was killed by signal %d", opt->command_signal);
+	} else if (opt->command_status > 0) {
+		fprintf(out, "; the command exited with status %d", opt->command_status);
+	}
+}
+
+static void print_summary(FILE *out, const struct summary *t, const struct stat_options *opt)
 {
 	const struct sp_stats_counters *c = &t->sum;
 	double pct = figure_reuse_percent(c);
@@ -66,6 +88,7 @@ static void print_summary(FILE *out, const struct summary *t)
 	if (t->unreadable > 0)
 		fprintf(out, "; %u statistics file%s unreadable", t->unreadable,
 			t->unreadable == 1 ? "" : "s");
+	print_command_end(out, opt);
 	fputc('\n', out);
 }
 
@@ -99,9 +122,9 @@ int run_summary(const struct stat_options *opt)
 			add_process(&t, &v.procs[i]);
 	t.unreadable = (unsigned)v.nerrors;
 	view_print_errors(&v);
-	print_summary(stdout, &t);
+	print_summary(stdout, &t, opt);
 	if (opt->remove)
 		remove_counted(opt, &v);
 	view_free(&v);
-	return finish_output();
+	return output_finish();
 }

@@ -171,6 +171,13 @@ void view_print_errors(const struct view *v)
 		fprintf(stderr, ME ": %s: %s\n", v->errors[i].file, v->errors[i].error);
 }
 
+void view_say_no_segment(const struct stat_options *opt)
+{
+	fprintf(stderr, ME ": no statistics for pid %d in %s (not running under sockpool,"
+		" no connection pooled yet, statistics off, or another directory?)\n",
+		(int)opt->pid, opt->dir);
+}
+
 struct dest_key view_record_key(const struct sp_stats_dest *r)
 {
 	struct dest_key key = {

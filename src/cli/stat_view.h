@@ -33,6 +33,8 @@ struct stat_options {
 	struct timespec interval;
 	uint64_t since_ns;		/* --summary: segments started since */
 	bool remove;			/* --summary: remove dead ones counted */
+	int command_status;		/* --summary: how the command ended, */
+	int command_signal;		/* from its supervisor; -1 and 0: untold */
 };
 
 struct view_error {
@@ -74,6 +76,10 @@ void view_free(struct view *v);
 
 /* Prints v's errors on stderr, one line each. */
 void view_print_errors(const struct view *v);
+
+/* Says on stderr that opt->pid has no segment in opt->dir (what
+ * view_collect() leaves unsaid when it returns NO_SEGMENT). */
+void view_say_no_segment(const struct stat_options *opt);
 
 /* The dest_key of a record, for dest_key_format(). */
 struct dest_key view_record_key(const struct sp_stats_dest *r);

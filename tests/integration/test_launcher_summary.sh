@@ -7,8 +7,9 @@
 # afterwards; with --stats-dir only the segments of this run are counted
 # (and then removed).  The launcher still ends as the command did: its
 # exit status, and death by the same signal (one sent to the command, or
-# to the launcher, which passes INT, TERM and HUP on); stdin reaches the
-# command.  Without --summary the launcher still execs.
+# to the launcher, which passes INT, TERM and HUP on), and an exit status
+# of 128+N is told from a death by signal N, by the launcher's own end and
+# in the summary line; stdin reaches the command.  Without --summary the launcher still execs.
 source "$(dirname "$0")/lib.sh"
 
 sp=$BUILD/sockpool
@@ -148,6 +149,86 @@ for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
     assert command_runs(), "the command did not start"
     p.send_signal(sig)
     check(sig.name + " sent to the launcher", p, -sig)
+# An exit status of 128+N is not a death by signal N: the launcher ends
+# the same way as the command, and the summary line says which it was.
+for what, cmd, expected, said in (
+        ("command exited with 130", "exit 130", 130, b"; the command exited with status 130\n"),
+        ("command killed by SIGINT", "kill -INT $$", -signal.SIGINT,
+         b"; the command was killed by SIGINT\n"),
+        ("command exited with 143", "exit 143", 143, b"; the command exited with status 143\n"),
+        ("command killed by SIGTERM", "kill -TERM $$", -signal.SIGTERM,
+         b"; the command was killed by SIGTERM\n")):
+    p = launch(["sh", "-c", cmd])
+    _, err = p.communicate(timeout=20)
+    assert p.returncode == expected, (what, p.returncode, err)
+    assert err.count(b"sockpool: ") == 1 and err.endswith(said), (what, err)
+    print("ok: %s: launcher ended with %d, summary says %r" % (what, p.returncode, said.strip()))
+# A command that ends well is not mentioned.
+p = launch(["true"])
+_, err = p.communicate(timeout=20)
+assert p.returncode == 0 and b"the command" not in err, ("true", p.returncode, err)
+PY
+
+# ---- Ctrl-C on a terminal reaches the command once -------------------------
+# The terminal sends SIGINT to its foreground process group, the command
+# included: the launcher must not pass on a second one.  The command
+# counts its SIGINTs; a SIGTERM sent to the launcher afterwards, passed
+# on after any SIGINT it passed on (and delivered after it: lower signal
+# numbers first), makes the command print the count and exit.
+/usr/bin/python3 - "$sp" <<'PY' || fail "terminal Ctrl-C check failed"
+import os, pty, signal, sys
+sp = sys.argv[1]
+counter = r"""
+import os, signal, sys
+count = 0
+def on_int(sig, frame):
+    global count
+    count += 1
+    os.write(1, b"got INT\n")
+def on_term(sig, frame):
+    os.write(1, b"INTs: %d\n" % count)
+    os._exit(0)
+signal.signal(signal.SIGINT, on_int)
+signal.signal(signal.SIGTERM, on_term)
+os.write(1, b"ready\n")
+while True:
+    signal.pause()
+"""
+pid, fd = pty.fork()
+if pid == 0:
+    # A new session on the pty, the launcher its foreground group.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    os.execv(sp, [sp, "--summary", "--", sys.executable, "-c", counter])
+out = b""
+def read_until(text):
+    global out
+    while text not in out:
+        try:
+            chunk = os.read(fd, 1024)
+        except OSError:
+            chunk = b""
+        if not chunk:
+            raise AssertionError("no %r in %r" % (text, out))
+        out += chunk
+read_until(b"ready")
+os.write(fd, b"\x03")
+read_until(b"got INT")
+os.kill(pid, signal.SIGTERM)
+read_until(b"INTs: ")
+try:
+    while True:
+        chunk = os.read(fd, 1024)
+        if not chunk:
+            break
+        out += chunk
+except OSError:
+    pass
+_, status = os.waitpid(pid, 0)
+text = out.decode(errors="replace")
+assert "INTs: 1\r\n" in text, text
+assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0, (status, text)
+assert text.count("sockpool: ") == 1, text
+print("ok: Ctrl-C on the terminal reached the command once; summary printed")
 PY
 
 # ---- without --summary the launcher becomes the command ------------------
