@@ -39,7 +39,7 @@ struct config {
 	unsigned retry_budget_percent;
 	unsigned replay_max_bytes;
 	bool rewrite;
-	bool drop_deepbind;	/* dlopen without RTLD_DEEPBIND (deepbind.h) */
+	bool drop_deepbind;	/* dlopen without RTLD_DEEPBIND (engine.h) */
 	struct dest_rule dest[CONFIG_MAX_RULES];
 	unsigned ndest;
 	struct dest_rule exclude[CONFIG_MAX_RULES];

@@ -14,6 +14,7 @@
 #include "clock.h"
 
 #include "../stats/stats_writer.h"
+#include "fd_identity.h"
 #include "fdtab.h"
 #include "sys.h"
 
@@ -169,11 +170,7 @@ static void exchange_begin(struct conn *c)
 /* Every request sent so far has been answered in full. */
 static void exchange_end_if_answered(struct conn *c)
 {
-	const struct http1_tracker *t = &c->http;
-
-	if (c->exchange_open && t->requests_started > 0 &&
-	    t->requests_done == t->requests_started &&
-	    t->responses_done == t->requests_started && !t->response_in_message) {
+	if (c->exchange_open && http1_all_answered(&c->http)) {
 		c->exchange_open = false;
 		c->idle_since_ms = conn_now_ms();
 		stats_observe(c->stats, SP_HIST_REQUEST_TIME,
@@ -333,17 +330,10 @@ void conn_note_unseen_send(struct conn_ref ref)
 /* Whether every request of the exchange has gone out in full. */
 static bool requests_sent_in_full(const struct conn *c)
 {
-	return !c->request_blind && c->http.requests_done == c->http.requests_started &&
-	       c->http.protocol == HTTP1_HTTP && !c->http.unusable;
-}
+	const struct http1_tracker *t = &c->http;
 
-/* Whether fd is still a socket: a number glibc closed out of our sight
- * and reused for a file must not be shut down. */
-static bool fd_is_socket(int fd)
-{
-	struct stat st;
-
-	return fd >= 0 && fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode);
+	return !c->request_blind && t->protocol == HTTP1_HTTP && http1_followed(t) &&
+	       t->requests_done == t->requests_started;
 }
 
 void conn_step_back(struct conn *c)
@@ -353,7 +343,7 @@ void conn_step_back(struct conn *c)
 	if (!__atomic_load_n(&c->rewritten, __ATOMIC_RELAXED))
 		return;
 	c->broken = true;
-	if (!requests_sent_in_full(c) && !c->request_blind && !c->http.unusable) {
+	if (!requests_sent_in_full(c) && !c->request_blind && http1_followed(&c->http)) {
 		c->shut_after_request = true;	/* note_request_bytes comes back */
 		return;
 	}
@@ -363,17 +353,14 @@ void conn_step_back(struct conn *c)
 	 * then sees our end of file and closes, as the program asked. */
 	c->shut_after_request = false;
 	__atomic_store_n(&c->rewritten, false, __ATOMIC_RELAXED);
-	if (fd_is_socket(c->fd))
+	if (fd_holds_socket(c->fd, c->dev, c->inode))
 		(void)sys.shutdown(c->fd, SHUT_WR);
 	errno = saved_errno;
 }
 
 bool conn_rewritten_response_complete(const struct conn *c)
 {
-	const struct http1_tracker *t = &c->http;
-
-	return t->protocol == HTTP1_HTTP && !t->unusable && t->requests_started > 0 &&
-	       t->responses_done == t->requests_started && !t->response_in_message;
+	return http1_all_responses_in(&c->http);
 }
 
 void conn_echo_close(struct conn_ref ref, void *buf, const struct iovec *iov, int iovcnt,
@@ -402,8 +389,6 @@ void conn_echo_close(struct conn_ref ref, void *buf, const struct iovec *iov, in
 
 const char *conn_unpoolable_reason(const struct conn *c)
 {
-	const struct http1_tracker *t = &c->http;
-
 	if (c->state != CONN_MANAGED)
 		return "not connected";
 	if (c->shared)
@@ -412,29 +397,39 @@ const char *conn_unpoolable_reason(const struct conn *c)
 		return "the program set a socket option sockpool cannot carry";
 	if (c->broken)
 		return "an error, a shutdown or a call sockpool cannot follow";
-	if (t->protocol == HTTP1_NOT_HTTP)
-		return "not HTTP/1.x";
-	if (t->protocol == HTTP1_UNDECIDED)
-		return "no complete request was sent";
-	if (t->unusable)
-		return "upgrade, CONNECT, EOF or unparsable HTTP";
-	if (t->requests_started != t->requests_done || t->responses_done != t->requests_done ||
-	    t->response_in_message)
-		return "a request or response is incomplete";
-	if (!t->request_keep_alive)
-		return "the program asked the server to close";
-	if (!t->response_keep_alive)
-		return "the server announced it closes";
-	if (t->keep_alive_max == 0)
-		return "the server allows no more requests";
-	return NULL;
+	return http1_unreusable_reason(&c->http);
+}
+
+bool conn_may_step_in(const struct conn *c)
+{
+	return c->state == CONN_MANAGED && !c->shared && !c->broken && http1_followed(&c->http);
+}
+
+uint32_t conn_take_untold_requests(struct conn *c)
+{
+	uint32_t untold = c->http.requests_started - c->requests_counted;
+
+	c->requests_counted = c->http.requests_started;
+	return untold;
+}
+
+int conn_move_socket_onto(int s, int fd, const struct conn *c)
+{
+	int fd_flags = sys.fcntl(fd, F_GETFD);
+	int rc = sys.dup3(s, fd, fd_flags > 0 && (fd_flags & FD_CLOEXEC) ? O_CLOEXEC : 0);
+
+	sys.close(s);
+	if (rc < 0)
+		return -1;
+	conn_epoll_attach(c, fd);	/* the sets the program put fd in */
+	return 0;
 }
 
 bool conn_exchange_replayable(const struct conn *c)
 {
 	const struct http1_tracker *t = &c->http;
 
-	if (c->replay_overflow || t->protocol == HTTP1_NOT_HTTP || t->unusable)
+	if (c->replay_overflow || !http1_followed(t))
 		return false;
 	if (!c->exchange_open || c->replay_len == 0)
 		return true;	/* nothing of it sent */

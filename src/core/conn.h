@@ -71,7 +71,7 @@ struct conn {
 	bool in_use_counted;	/* in this process's in_use_now gauge */
 	/* The exchange in progress was rewritten to keep the connection
 	 * (rewrite.h): the program must read end-of-file after its response,
-	 * which the engine gives it (engine_end_rewritten), or the server
+	 * which the engine gives it (park_end_rewritten), or the server
 	 * does when sockpool steps back (conn_note_broken, conn_note_shared). */
 	bool rewritten;
 	bool shut_after_request;	/* step back once the request is out */
@@ -191,6 +191,23 @@ uint64_t conn_timeout_ms(const struct conn *c, int name);
 
 /* Why c may not go to the pool, or NULL if it may. Caller holds c->lock. */
 const char *conn_unpoolable_reason(const struct conn *c);
+
+/* Whether sockpool may step in on c's connection at all (rewrite a
+ * request, replay an exchange, replace or retry its socket): managed,
+ * not shared with another fd, followed without a break, and HTTP/1.x so
+ * far.  Each rule adds its own conditions.  Caller holds c->lock. */
+bool conn_may_step_in(const struct conn *c);
+
+/* The requests begun on c since the retry budget was last told of them
+ * (the budget is a share of requests made), marked as told now.  Caller
+ * holds c->lock. */
+uint32_t conn_take_untold_requests(struct conn *c);
+
+/* Puts socket s under the program's fd (keeping fd's FD_CLOEXEC), in the
+ * epoll sets the program put fd in; the socket that was under fd is
+ * closed by that.  s is closed either way.  0, or -1.  Caller holds
+ * c->lock. */
+int conn_move_socket_onto(int s, int fd, const struct conn *c);
 
 /*
  * Socket options.  A pooled socket moved onto the program's fd must behave

@@ -28,12 +28,14 @@
 #include "../stats/stats_writer.h"
 #include "clock.h"
 #include "conn.h"
-#include "engine_internal.h"
+#include "engine_context.h"
+#include "engine_process.h"
 #include "fd_budget.h"
 #include "fdtab.h"
 #include "log.h"
 #include "log_file.h"
 #include "option_report.h"
+#include "park.h"
 #include "pool.h"
 #include "retry.h"
 #include "sys.h"
@@ -66,14 +68,9 @@ bool engine_active(void)
 	return __atomic_load_n(&active, __ATOMIC_ACQUIRE);
 }
 
-uint64_t engine_now_ms(void)
+static uint64_t engine_now_ms(void)
 {
 	return clock_monotonic_ms();
-}
-
-struct pool *engine_pool(void)
-{
-	return &pool;
 }
 
 /* SOCKPOOL_LOG_FILE on a private fd where the pool's go (log_file.h);
@@ -98,6 +95,17 @@ static void open_log(void)
 static int private_fd_floor_now(void)
 {
 	return __atomic_load_n(&private_fd_floor, __ATOMIC_RELAXED);
+}
+
+/* What the engine's parts work with (engine_context.h). */
+static const struct engine_context context = {
+	.pool = &pool, .cfg = &cfg, .now_ms = engine_now_ms,
+	.private_fd_floor = private_fd_floor_now, .move_socket_onto = conn_move_socket_onto,
+};
+
+const struct engine_context *engine_context(void)
+{
+	return &context;
 }
 
 /* Pooled sockets spend the program's fd budget (fd_budget.h), as the
@@ -280,27 +288,6 @@ void engine_socket_bound(int fd)
 		forget_fd(fd);
 }
 
-int engine_move_socket_onto(int s, int fd, const struct conn *c)
-{
-	int fd_flags = sys.fcntl(fd, F_GETFD);
-	int rc = sys.dup3(s, fd, fd_flags > 0 && (fd_flags & FD_CLOEXEC) ? O_CLOEXEC : 0);
-
-	sys.close(s);
-	if (rc < 0)
-		return -1;
-	conn_epoll_attach(c, fd);	/* the sets the program put fd in */
-	return 0;
-}
-
-/* What the pool keeps about c's socket on fd besides the fd itself.
- * Caller holds c->lock. */
-static struct pool_socket parked_socket_of(const struct conn *c, int fd)
-{
-	return (struct pool_socket){ .dev = c->dev, .inode = c->inode,
-				     .notes = conn_socket_notes(c, fd),
-				     .digest = conn_options_digest(c), .stats = c->stats };
-}
-
 /* Moves pooled socket idle_fd onto the program's fd, which becomes that
  * connection.  Returns the fd's file status flags (F_GETFL), or -1
  * leaving fd as it was; idle_fd is closed either way. */
@@ -313,7 +300,7 @@ static int adopt_idle_socket(struct conn *c, int fd, const struct pool_socket *i
 	c->dev = idle->dev;
 	c->inode = idle->inode;
 	c->idle_since_ms = idle->idle_since_ms;
-	if (engine_move_socket_onto(idle->fd, fd, c) != 0)
+	if (conn_move_socket_onto(idle->fd, fd, c) != 0)
 		status_flags = -1;
 	pthread_mutex_unlock(&c->lock);
 	return status_flags;
@@ -365,7 +352,7 @@ static int connect_again(int fd, struct conn *c, const struct sockaddr *addr, so
 	}
 	rc = sys.connect(fd, addr, len);
 	err = errno;
-	again = rc != 0 && retry_connect_failed_late(err) && retry_pending_connect(fd, c, err);
+	again = rc != 0 && retry_connect_failed_late(err) && retry_pending_connect(&context, fd, c, err);
 	pthread_mutex_unlock(&c->lock);
 	if (again)
 		return 0;	/* connected, as the first connect() after completion says */
@@ -394,7 +381,7 @@ int engine_socket_error(int fd, void *val, socklen_t *len)
 	memcpy(&err, val, sizeof(err));
 	if (!retry_connect_failed_late(err) || !conn_ref_lock(ref))
 		return rc;
-	again = retry_pending_connect(fd, ref.conn, err);
+	again = retry_pending_connect(&context, fd, ref.conn, err);
 	pthread_mutex_unlock(&ref.conn->lock);
 	if (again) {
 		err = 0;	/* connected on the new socket */
@@ -472,7 +459,7 @@ int engine_connect(int fd, const struct sockaddr *addr, socklen_t len)
 	saved_errno = errno;
 	if (retry_connect_error_is_retryable(saved_errno) && !fd_is_nonblocking(fd)) {
 		pthread_mutex_lock(&c->lock);
-		rc = retry_connect(fd, c, &key, saved_errno);
+		rc = retry_connect(&context, fd, c, &key, saved_errno);
 		saved_errno = errno;
 		pthread_mutex_unlock(&c->lock);
 		if (rc == 0) {
@@ -486,134 +473,6 @@ int engine_connect(int fd, const struct sockaddr *addr, socklen_t len)
 	forget_fd(fd);
 	errno = saved_errno;
 	return -1;
-}
-
-/* How long the pool may keep this connection: our own limit, and under
- * what the server announced, with a margin so it has not just closed it. */
-static uint64_t idle_deadline_ms(const struct conn *c, uint64_t now)
-{
-	uint64_t limit = cfg.idle_timeout_ms;
-	int32_t announced_s = c->http.keep_alive_timeout_s;
-
-	if (announced_s >= 0) {
-		uint64_t announced = (uint64_t)announced_s * 1000u;
-		uint64_t margin = announced / 4 > 250 ? announced / 4 : 250;
-		uint64_t usable = announced > margin ? announced - margin : 0;
-
-		if (usable < limit)
-			limit = usable;
-	}
-	return now + limit;
-}
-
-/* Hands a private duplicate of fd to the pool; the caller closes fd.
- * Bytes or an EOF that arrived after the response are not looked for
- * here: checkout's liveness test finds them, as it must anyway for what
- * arrives while the socket waits in the pool. */
-static void park_connection(int fd, const struct dest_key *key, uint64_t deadline,
-			    struct pool_socket s, uint32_t new_requests)
-{
-	s.fd = sys.fcntl(fd, F_DUPFD_CLOEXEC, private_fd_floor_now());
-	if (s.fd < 0) {
-		log_debug("fd %d: not pooled: no private fd: %s", fd, strerror(errno));
-		pool_note_requests(&pool, key, new_requests);
-		return;
-	}
-	if (pool_checkin(&pool, key, s, deadline, new_requests) == 0)
-		log_debug("fd %d: parked as idle fd %d", fd, s.fd);
-}
-
-/* A socket that reads end-of-file: one end of a pair whose other end is
- * closed.  Made with the raw call (the engine never calls a hooked name). */
-static int eof_socket(int nonblock)
-{
-	int sp[2];
-
-	if (syscall(SYS_socketpair, AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | nonblock, 0, sp) != 0)
-		return -1;
-	sys.close(sp[1]);
-	return sp[0];
-}
-
-/* Parks the connection of c's rewritten exchange, its response complete,
- * and puts a socket that reads end-of-file under fd.  false, with fd
- * unchanged, when that cannot be done.  Caller holds c->lock. */
-static bool park_and_give_eof(int fd, struct conn *c)
-{
-	struct pool_socket s;
-	struct dest_key key = c->dest;
-	uint64_t deadline = idle_deadline_ms(c, engine_now_ms());
-	uint32_t new_requests = c->http.requests_started - c->requests_counted;
-	int status = sys.fcntl(fd, F_GETFL), eof = -1;
-
-	s = parked_socket_of(c, fd);
-	s.fd = sys.fcntl(fd, F_DUPFD_CLOEXEC, private_fd_floor_now());
-	if (s.fd >= 0)
-		eof = eof_socket(status >= 0 && (status & O_NONBLOCK) ? SOCK_NONBLOCK : 0);
-	if (s.fd < 0 || eof < 0) {
-		log_debug("fd %d: cannot give end-of-file in place of the connection: %s",
-			  fd, strerror(errno));
-		if (s.fd >= 0)
-			sys.close(s.fd);
-		return false;
-	}
-	/* The program's epoll sets follow its fd to the end-of-file socket. */
-	conn_epoll_detach(c, fd);
-	if (engine_move_socket_onto(eof, fd, c) != 0) {
-		conn_epoll_attach(c, fd);
-		sys.close(s.fd);
-		return false;
-	}
-	c->requests_counted = c->http.requests_started;
-	if (pool_checkin(&pool, &key, s, deadline, new_requests) == 0)
-		log_debug("fd %d: response complete; connection parked as idle fd %d, "
-			  "end of file for the program", fd, s.fd);
-	return true;
-}
-
-/* The end of a rewritten exchange.  Its response complete, the program
- * must read end-of-file next, as if the server had closed: the connection
- * is parked and an end-of-file socket takes its place under fd.  Where
- * that cannot be (the connection is not reusable: the server closes it,
- * a call sockpool cannot follow; or no fd is to be had: RLIMIT_NOFILE,
- * EMFILE, AF_UNIX forbidden), the program's end of the real connection is
- * shut for reading, which reads end-of-file just the same, and it is not
- * pooled.  Where the tracker cannot find the response's end at all, the
- * exchange steps back: the server is made to close. */
-void engine_end_rewritten(int fd, struct conn_ref ref)
-{
-	struct conn *c = ref.conn;
-	bool parked = false;
-
-	if (engine_in_vfork_child() || !conn_ref_lock(ref))
-		return;
-	if (!c->rewritten) {
-		pthread_mutex_unlock(&c->lock);
-		return;
-	}
-	if (c->http.unusable || c->http.protocol != HTTP1_HTTP) {
-		conn_step_back(c);
-		pthread_mutex_unlock(&c->lock);
-		return;
-	}
-	if (!conn_rewritten_response_complete(c)) {
-		pthread_mutex_unlock(&c->lock);
-		return;
-	}
-	__atomic_store_n(&c->rewritten, false, __ATOMIC_RELAXED);
-	if (conn_unpoolable_reason(c) == NULL)
-		parked = park_and_give_eof(fd, c);
-	if (!parked) {
-		int saved_errno = errno;
-
-		c->broken = true;
-		(void)sys.shutdown(fd, SHUT_RD);
-		errno = saved_errno;
-	}
-	pthread_mutex_unlock(&c->lock);
-	/* fd is not a connection any more: forget it. */
-	if (parked && fdtab_get(fd) == c && fdtab_take(fd) == c)
-		conn_release(c);
 }
 
 /* Takes c's lock for close().  A close() from a signal handler may have
@@ -646,33 +505,8 @@ int engine_close(int fd)
 		errno = saved_errno;
 		return sys.close(fd);
 	}
-	if (c->state == CONN_MANAGED) {
-		const char *why_not = conn_unpoolable_reason(c);
-		struct dest_key key = c->dest;
-		uint64_t deadline = idle_deadline_ms(c, engine_now_ms());
-		struct pool_socket s = { 0 };
-		uint32_t new_requests = c->http.requests_started - c->requests_counted;
-		struct conn_refused_option refused = c->refused_option;
-		struct sp_stats_dest *stats = c->stats;
-
-		if (why_not == NULL) {
-			s = parked_socket_of(c, fd);
-			conn_epoll_detach(c, fd);
-		}
-		pthread_mutex_unlock(&c->lock);
-		/* The retry budget is a share of the requests made. */
-		if (why_not == NULL) {
-			park_connection(fd, &key, deadline, s, new_requests);
-		} else {
-			pool_note_requests(&pool, &key, new_requests);
-			if (refused.set)	/* set after connect */
-				option_report_refused(&refused, fd, &key, stats);
-			else
-				log_debug("fd %d: not pooled: %s", fd, why_not);
-		}
-	} else {
-		pthread_mutex_unlock(&c->lock);
-	}
+	park_at_close(&context, c, fd);
+	pthread_mutex_unlock(&c->lock);
 	conn_release(c);
 	errno = saved_errno;
 	return sys.close(fd);

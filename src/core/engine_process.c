@@ -23,7 +23,8 @@
 
 #include "conn.h"
 #include "engine.h"
-#include "engine_internal.h"
+#include "engine_context.h"
+#include "engine_process.h"
 #include "fdtab.h"
 #include "log.h"
 #include "pool.h"
@@ -38,7 +39,7 @@ void engine_fd_limit_changed(void)
 	if (!engine_active() || engine_in_vfork_child())
 		return;
 	max_idle = engine_follow_fd_limit();
-	pool_set_max_idle(engine_pool(), max_idle);
+	pool_set_max_idle(engine_context()->pool, max_idle);
 	log_debug("fd limit changed: the pool keeps at most %u idle sockets", max_idle);
 	errno = saved_errno;
 }
@@ -50,7 +51,7 @@ bool engine_give_back_idle_fds(void)
 
 	if (!engine_active() || engine_in_vfork_child())
 		return false;
-	closed = pool_close_all_idle(engine_pool());
+	closed = pool_close_all_idle(engine_context()->pool);
 	if (closed != 0)
 		log_info("out of descriptors: closed %u idle pooled sockets", closed);
 	errno = saved_errno;
@@ -80,4 +81,15 @@ void engine_fd_given_to_child(int fd)
 {
 	if (engine_active() && fdtab_get(fd) != NULL)
 		conn_note_shared(conn_ref_of_fd(fd));
+}
+
+void engine_vfork_begins(void)
+{
+	__atomic_add_fetch(&engine_vfork_children, 1, __ATOMIC_RELAXED);
+	engine_before_spawn();
+}
+
+void engine_vfork_ended(void)
+{
+	__atomic_sub_fetch(&engine_vfork_children, 1, __ATOMIC_RELAXED);
 }

@@ -354,13 +354,49 @@ bool http1_request_looks_idempotent(const char *data, size_t len)
 	return false;
 }
 
+const char *http1_unreusable_reason(const struct http1_tracker *t)
+{
+	if (t->protocol == HTTP1_NOT_HTTP)
+		return "not HTTP/1.x";
+	if (t->protocol == HTTP1_UNDECIDED || t->requests_done == 0)
+		return "no complete request was sent";
+	if (t->unusable)
+		return "upgrade, CONNECT, EOF or unparsable HTTP";
+	if (t->requests_started != t->requests_done || t->responses_done != t->requests_done ||
+	    t->response_in_message)
+		return "a request or response is incomplete";
+	if (!t->request_keep_alive)
+		return "the program asked the server to close";
+	if (!t->response_keep_alive)
+		return "the server announced it closes";
+	if (t->keep_alive_max == 0)
+		return "the server allows no more requests";
+	return NULL;
+}
+
 bool http1_reusable(const struct http1_tracker *t)
 {
-	return t->protocol == HTTP1_HTTP && !t->unusable &&
-	       t->requests_done > 0 &&
-	       t->requests_started == t->requests_done &&
-	       t->responses_done == t->requests_done &&
-	       !t->response_in_message &&
-	       t->request_keep_alive && t->response_keep_alive &&
-	       t->keep_alive_max != 0;
+	return http1_unreusable_reason(t) == NULL;
+}
+
+bool http1_followed(const struct http1_tracker *t)
+{
+	return t->protocol != HTTP1_NOT_HTTP && !t->unusable;
+}
+
+bool http1_all_answered(const struct http1_tracker *t)
+{
+	return t->requests_started > 0 && t->requests_done == t->requests_started &&
+	       t->responses_done == t->requests_started && !t->response_in_message;
+}
+
+bool http1_all_responses_in(const struct http1_tracker *t)
+{
+	return t->protocol == HTTP1_HTTP && !t->unusable && t->requests_started > 0 &&
+	       t->responses_done == t->requests_started && !t->response_in_message;
+}
+
+int64_t http1_announced_idle_ms(const struct http1_tracker *t)
+{
+	return t->keep_alive_timeout_s >= 0 ? (int64_t)t->keep_alive_timeout_s * 1000 : -1;
 }

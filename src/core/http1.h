@@ -85,6 +85,26 @@ void http1_give_up(struct http1_tracker *t);
  * the connection: it may be reused for a new request. */
 bool http1_reusable(const struct http1_tracker *t);
 
+/* Why the connection may not be reused (the one verdict behind
+ * http1_reusable), or NULL when it may. */
+const char *http1_unreusable_reason(const struct http1_tracker *t);
+
+/* The conversation is HTTP/1.x so far (or not yet known), and followed:
+ * sockpool may act on it. */
+bool http1_followed(const struct http1_tracker *t);
+
+/* At least one request, every request sent in full, every final response
+ * received in full. */
+bool http1_all_answered(const struct http1_tracker *t);
+
+/* Every request begun has its final response in full (whether or not the
+ * requests' own ends were seen). */
+bool http1_all_responses_in(const struct http1_tracker *t);
+
+/* How long the server said it keeps an idle connection (Keep-Alive:
+ * timeout=), in ms; -1 when it did not say. */
+int64_t http1_announced_idle_ms(const struct http1_tracker *t);
+
 /* A request has begun and its final response is not complete. */
 bool http1_in_exchange(const struct http1_tracker *t);
 

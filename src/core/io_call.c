@@ -42,6 +42,29 @@ ssize_t io_call_make(const struct io_call *c)
 	return -1;
 }
 
+ssize_t io_call_pass(const struct io_call *c)
+{
+	switch (c->kind) {
+	case IO_READ:
+	case IO_READV:
+	case IO_RECV:
+	case IO_RECVFROM:
+	case IO_RECVMSG:
+		return io_call_make(c);		/* receives are made as asked */
+	case IO_WRITE:
+		return sys.write(c->fd, c->buf, c->len);
+	case IO_WRITEV:
+		return sys.writev(c->fd, c->iov, c->iovcnt);
+	case IO_SEND:
+		return sys.send(c->fd, c->buf, c->len, c->flags);
+	case IO_SENDTO:
+		return sys.sendto(c->fd, c->buf, c->len, c->flags, c->to, c->tolen);
+	case IO_SENDMSG:
+		return sys.sendmsg(c->fd, c->msg, c->flags);
+	}
+	return -1;
+}
+
 void io_call_note(struct conn_ref ref, const struct io_call *c, ssize_t result)
 {
 	switch (c->kind) {

@@ -43,6 +43,10 @@ static inline bool io_call_sends(const struct io_call *call)
  * whether to hand it the error (retry.c raises SIGPIPE itself then). */
 ssize_t io_call_make(const struct io_call *call);
 
+/* Makes the call exactly as the program asked it (no MSG_NOSIGNAL): for
+ * a call the engine does not follow after all. */
+ssize_t io_call_pass(const struct io_call *call);
+
 /* Tells ref's conn what the call moved (conn_note_*). */
 void io_call_note(struct conn_ref ref, const struct io_call *call, ssize_t result);
 

@@ -16,6 +16,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 
+#include "fd_identity.h"
 #include "../stats/stats_writer.h"
 #include "sys.h"
 
@@ -85,10 +86,7 @@ static void dest_free_if_surplus(struct pool *p, struct pool_dest *d)
  * the same device and inode, as recorded by pool_checkin(). */
 static bool idle_still_ours(struct pool_idle idle)
 {
-	struct stat st;
-
-	return fstat(idle.s.fd, &st) == 0 && S_ISSOCK(st.st_mode) &&
-	       st.st_dev == idle.s.dev && st.st_ino == idle.s.inode;
+	return idle.s.inode != 0 && fd_holds_socket(idle.s.fd, idle.s.dev, idle.s.inode);
 }
 
 /* Closes an idle socket, unless its fd has become someone else's. */

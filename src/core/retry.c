@@ -1,9 +1,13 @@
 /*
- * retry.c: connect retries, replays and the rest of retry.h.
+ * retry.c: the recovery policy of retry.h: connect retries, replays, and
+ * a new connection for a non-idempotent request.
  *
- * Recovery runs with the conn's lock held: another thread using the same
- * fd waits until the connection under it is settled.  The lock order is
- * conn, then pool (the pool never takes a conn lock).
+ * Everything here works on the context it is given (engine_context.h:
+ * the pool, the configuration, the clock, how a socket is put under a
+ * fd) and is called by the data path (engine_io.c) and the lifecycle
+ * (engine.c).  Recovery runs with the conn's lock held: another thread
+ * using the same fd waits until the connection under it is settled.  The
+ * lock order is conn, then pool (the pool never takes a conn lock).
  */
 #include "retry.h"
 
@@ -21,15 +25,13 @@
 
 #include "../stats/stats_writer.h"
 #include "backoff.h"
-#include "engine.h"
-#include "engine_internal.h"
+#include "config.h"
+#include "engine_context.h"
+#include "fd_identity.h"
 #include "fdtab.h"
 #include "log.h"
 #include "pool.h"
-#include "rewrite.h"
 #include "sys.h"
-
-enum failure { FAILURE_NONE, FAILURE_RESET, FAILURE_EPIPE, FAILURE_EOF, FAILURE_CONNECT };
 
 static const enum sp_counter replay_counter[] = {
 	[FAILURE_RESET] = SP_REPLAYS_RESET,
@@ -53,13 +55,13 @@ bool retry_connect_error_is_retryable(int err)
 /* A random value for the backoff jitter: splitmix64 over an atomic
  * counter, so threads need no lock and no thread-local storage (whose
  * first use may allocate inside a preloaded library). */
-static uint64_t jitter_random(void)
+static uint64_t jitter_random(const struct engine_context *ctx)
 {
 	static uint64_t counter;
 	uint64_t z;
 
 	if (__atomic_load_n(&counter, __ATOMIC_RELAXED) == 0)
-		__atomic_store_n(&counter, engine_now_ms() ^ (uint64_t)getpid() << 32,
+		__atomic_store_n(&counter, ctx->now_ms() ^ (uint64_t)getpid() << 32,
 				 __ATOMIC_RELAXED);
 	z = __atomic_add_fetch(&counter, 0x9e3779b97f4a7c15ULL, __ATOMIC_RELAXED);
 	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
@@ -80,55 +82,54 @@ static void sleep_ms(uint64_t ms)
  * a retry pauses. */
 static bool fd_unchanged(int fd, const struct conn *c, const struct stat *before)
 {
-	struct stat now;
-
-	return fdtab_get(fd) == c && fstat(fd, &now) == 0 &&
-	       now.st_dev == before->st_dev && now.st_ino == before->st_ino;
+	return fdtab_get(fd) == c && fd_holds_socket(fd, before->st_dev, before->st_ino);
 }
 
 /* Puts connected socket s under fd, if fd still holds the socket `before`
  * recorded (then updated to s's): a close() that gave up waiting for c's
  * lock during a pause may have freed the number for another file.  s is
  * closed either way. */
-static bool move_onto_unchanged(int s, int fd, struct conn *c, struct stat *before)
+static bool move_onto_unchanged(const struct engine_context *ctx, int s, int fd, struct conn *c,
+				struct stat *before)
 {
 	if (!fd_unchanged(fd, c, before)) {
 		sys.close(s);
 		return false;
 	}
-	return engine_move_socket_onto(s, fd, c) == 0 && fstat(fd, before) == 0;
+	return ctx->move_socket_onto(s, fd, c) == 0 && fstat(fd, before) == 0;
 }
 
 /* When recovery must be over: our deadline, or the program's own timeout
  * for the call (the tighter of those it set), whichever comes first. */
-static uint64_t recovery_deadline(const struct conn *c, int timeout_name)
+static uint64_t recovery_deadline(const struct engine_context *ctx, const struct conn *c,
+				  int timeout_name)
 {
-	uint64_t limit = engine_config()->retry_deadline_ms;
+	uint64_t limit = ctx->cfg->retry_deadline_ms;
 	uint64_t own = conn_timeout_ms(c, timeout_name);
 
 	if (own != 0 && own < limit)
 		limit = own;
-	return engine_now_ms() + limit;
+	return ctx->now_ms() + limit;
 }
 
 /* Waits before retry number `attempt` (0-based) if the deadline and the
  * budget allow it; false when the retry must not happen.  The first
  * replay of an exchange goes at once (pause false): its connection was
  * most likely closed by the server while idle, and a new one will do. */
-static bool wait_for_retry(struct conn *c, const struct dest_key *key, unsigned attempt,
-			   uint64_t deadline, bool pause)
+static bool wait_for_retry(const struct engine_context *ctx, struct conn *c,
+			   const struct dest_key *key, unsigned attempt, uint64_t deadline,
+			   bool pause)
 {
-	const struct config *cfg = engine_config();
+	const struct config *cfg = ctx->cfg;
 	uint32_t delay = pause ? backoff_delay_ms(cfg->backoff_base_ms, cfg->backoff_max_ms,
-						  attempt, jitter_random()) : 0;
+						  attempt, jitter_random(ctx)) : 0;
 
-	if (attempt >= cfg->retries || engine_now_ms() + delay >= deadline)
+	if (attempt >= cfg->retries || ctx->now_ms() + delay >= deadline)
 		return false;
-	if (c->http.requests_started != c->requests_counted) {
-		pool_note_requests(engine_pool(), key, c->http.requests_started - c->requests_counted);
-		c->requests_counted = c->http.requests_started;
-	}
-	if (!pool_take_retry(engine_pool(), key, cfg->retry_budget_percent)) {
+	/* The budget is a share of the requests made: it hears of them
+	 * before it is asked for a retry. */
+	pool_note_requests(ctx->pool, key, conn_take_untold_requests(c));
+	if (!pool_take_retry(ctx->pool, key, cfg->retry_budget_percent)) {
 		stats_count(stats_writer_dest(key), SP_BUDGET_REFUSALS, 1);
 		log_debug("retry refused: the retry budget is spent");
 		return false;
@@ -142,8 +143,8 @@ static bool wait_for_retry(struct conn *c, const struct dest_key *key, unsigned 
  * it): its private fd once connected, with the file status flags
  * status_flags, or -1 with errno set to how it failed (ETIMEDOUT when the
  * deadline came first). */
-static int connect_and_wait(struct conn *c, const struct dest_key *key, uint64_t deadline,
-			    int status_flags)
+static int connect_and_wait(const struct engine_context *ctx, struct conn *c,
+			    const struct dest_key *key, uint64_t deadline, int status_flags)
 {
 	struct sockaddr_storage ss;
 	socklen_t len = dest_key_to_sockaddr(key, &ss);
@@ -157,7 +158,7 @@ static int connect_and_wait(struct conn *c, const struct dest_key *key, uint64_t
 		err = errno;
 		while (err == EINPROGRESS) {
 			struct pollfd p = { .fd = s, .events = POLLOUT };
-			uint64_t now = engine_now_ms();
+			uint64_t now = ctx->now_ms();
 			socklen_t elen = sizeof(err);
 			int rc;
 
@@ -185,8 +186,8 @@ static int connect_and_wait(struct conn *c, const struct dest_key *key, uint64_t
  * (private, CLOEXEC) fd with the file status flags of the program's fd
  * (O_NONBLOCK above all), or -1 with errno set.  `failures` connects have
  * failed already. */
-static int open_connection(struct conn *c, const struct dest_key *key, unsigned failures,
-			   uint64_t deadline, int fd)
+static int open_connection(const struct engine_context *ctx, struct conn *c,
+			   const struct dest_key *key, unsigned failures, uint64_t deadline, int fd)
 {
 	int status_flags = sys.fcntl(fd, F_GETFL);
 	int err = errno;
@@ -197,13 +198,13 @@ static int open_connection(struct conn *c, const struct dest_key *key, unsigned 
 		int s;
 
 		if (attempt > 0) {
-			if (!wait_for_retry(c, key, attempt - 1, deadline, true)) {
+			if (!wait_for_retry(ctx, c, key, attempt - 1, deadline, true)) {
 				errno = err;
 				return -1;
 			}
 			stats_count(stats_writer_dest(key), SP_CONNECT_RETRIES, 1);
 		}
-		s = connect_and_wait(c, key, deadline, status_flags);
+		s = connect_and_wait(ctx, c, key, deadline, status_flags);
 		if (s >= 0)
 			return s;
 		err = errno;
@@ -223,17 +224,18 @@ static void became_new_connection(struct conn *c)
 	stats_count(c->stats, SP_CONNS_OPENED, 1);
 }
 
-int retry_connect(int fd, struct conn *c, const struct dest_key *key, int err)
+int retry_connect(const struct engine_context *ctx, int fd, struct conn *c,
+		  const struct dest_key *key, int err)
 {
-	uint64_t deadline = recovery_deadline(c, SO_SNDTIMEO);
+	uint64_t deadline = recovery_deadline(ctx, c, SO_SNDTIMEO);
 	struct stat before;
 	int s;
 
 	if (fstat(fd, &before) != 0)
 		return -1;
 	errno = err;
-	s = open_connection(c, key, 1, deadline, fd);
-	if (s < 0 || !move_onto_unchanged(s, fd, c, &before)) {
+	s = open_connection(ctx, c, key, 1, deadline, fd);
+	if (s < 0 || !move_onto_unchanged(ctx, s, fd, c, &before)) {
 		stats_count(stats_writer_dest(key), SP_ERRORS_PASSED, 1);
 		return -1;
 	}
@@ -257,19 +259,19 @@ bool retry_handshake_never_completed(int fd)
 	       ti.tcpi_rtt == 0 && ti.tcpi_options == 0;
 }
 
-bool retry_pending_connect(int fd, struct conn *c, int err)
+bool retry_pending_connect(const struct engine_context *ctx, int fd, struct conn *c, int err)
 {
 	struct stat before;
 	int s;
 
-	if (!c->connecting || c->shared || c->broken || !retry_connect_error_is_retryable(err))
+	if (!c->connecting || !conn_may_step_in(c) || !retry_connect_error_is_retryable(err))
 		return false;
 	c->connecting = false;	/* settled here, one way or the other */
 	if (fstat(fd, &before) != 0 || !retry_handshake_never_completed(fd))
 		return false;
 	errno = err;
-	s = open_connection(c, &c->dest, 1, recovery_deadline(c, SO_SNDTIMEO), fd);
-	if (s < 0 || !move_onto_unchanged(s, fd, c, &before)) {
+	s = open_connection(ctx, c, &c->dest, 1, recovery_deadline(ctx, c, SO_SNDTIMEO), fd);
+	if (s < 0 || !move_onto_unchanged(ctx, s, fd, c, &before)) {
 		stats_count(c->stats, SP_ERRORS_PASSED, 1);
 		return false;
 	}
@@ -291,7 +293,7 @@ static bool call_may_block(const struct io_call *call)
 	return flags >= 0 && !(flags & O_NONBLOCK);
 }
 
-static enum failure failure_of(const struct io_call *call, ssize_t result, int err)
+enum retry_failure retry_failure_of(const struct io_call *call, ssize_t result, int err)
 {
 	bool asked_nothing = (call->kind == IO_READ || call->kind == IO_RECV ||
 			      call->kind == IO_RECVFROM) && call->len == 0;
@@ -310,8 +312,7 @@ static enum failure failure_of(const struct io_call *call, ssize_t result, int e
 /* Whether the exchange on c may be sent again after this failure. */
 static bool exchange_recoverable(const struct conn *c, const struct io_call *call)
 {
-	if (c->state != CONN_MANAGED || c->shared || c->broken ||
-	    c->http.protocol == HTTP1_NOT_HTTP || c->http.unusable)
+	if (!conn_may_step_in(c))
 		return false;
 	/* A read with nothing in flight is the program's own business; so is
 	 * anything after the response began. */
@@ -337,24 +338,13 @@ static bool send_kept_bytes(const struct conn *c, int fd)
 	return true;
 }
 
-/* Whether fd still holds c's socket.  glibc may close an fd without our
- * close() (fclose of an fdopen'ed socket) and reuse its number: such an fd
- * must never be replaced by a new connection. */
-static bool fd_still_holds(const struct conn *c, int fd)
-{
-	struct stat st;
-
-	if (fstat(fd, &st) != 0 || !S_ISSOCK(st.st_mode))
-		return false;
-	return c->inode == 0 || (st.st_dev == c->dev && st.st_ino == c->inode);
-}
-
 /* Replaces the failed connection under call->fd with a new one that has
  * the exchange's bytes sent again.  true when the call may be made again. */
-static bool replay_exchange(struct conn *c, const struct io_call *call, enum failure why)
+static bool replay_exchange(const struct engine_context *ctx, struct conn *c,
+			    const struct io_call *call, enum retry_failure why)
 {
 	int timeout = io_call_sends(call) ? SO_SNDTIMEO : SO_RCVTIMEO;
-	uint64_t deadline = recovery_deadline(c, timeout);
+	uint64_t deadline = recovery_deadline(ctx, c, timeout);
 	struct stat before;
 
 	if (fstat(call->fd, &before) != 0)
@@ -363,15 +353,15 @@ static bool replay_exchange(struct conn *c, const struct io_call *call, enum fai
 	/* EOF on a connection that had been idle: the server closed it at
 	 * that age, which bounds its idle timeout. */
 	if (why == FAILURE_EOF && c->exchange_idle_ms > 0)
-		pool_learn_idle_timeout(engine_pool(), &c->dest, c->exchange_idle_ms);
-	while (c->attempts < engine_config()->retries) {
+		pool_learn_idle_timeout(ctx->pool, &c->dest, c->exchange_idle_ms);
+	while (c->attempts < ctx->cfg->retries) {
 		int s;
 
-		if (!wait_for_retry(c, &c->dest, c->attempts, deadline, c->attempts > 0))
+		if (!wait_for_retry(ctx, c, &c->dest, c->attempts, deadline, c->attempts > 0))
 			return false;
 		c->attempts++;
-		s = open_connection(c, &c->dest, 0, deadline, call->fd);
-		if (s < 0 || !move_onto_unchanged(s, call->fd, c, &before))
+		s = open_connection(ctx, c, &c->dest, 0, deadline, call->fd);
+		if (s < 0 || !move_onto_unchanged(ctx, s, call->fd, c, &before))
 			return false;
 		became_new_connection(c);
 		stats_count(c->stats, replay_counter[why], 1);
@@ -385,29 +375,32 @@ static bool replay_exchange(struct conn *c, const struct io_call *call, enum fai
 	return false;
 }
 
-bool retry_call_after_failed_connect(struct conn_ref ref, const struct io_call *call, int err)
+bool retry_call_after_failed_connect(const struct engine_context *ctx, struct conn_ref ref,
+				     const struct io_call *call, int err)
 {
 	struct conn *c = ref.conn;
 	bool again;
 
 	if (c == NULL || !retry_connect_failed_late(err) || !conn_ref_lock(ref))
 		return false;
-	again = retry_pending_connect(call->fd, c, err);
+	again = retry_pending_connect(ctx, call->fd, c, err);
 	pthread_mutex_unlock(&c->lock);
 	return again;
 }
 
-/* The call failed with `why`: recovers the connection if that is safe.
- * true when the call should be made again. */
-static bool recover(struct conn_ref ref, const struct io_call *call, enum failure why)
+bool retry_recover(const struct engine_context *ctx, struct conn_ref ref,
+		   const struct io_call *call, enum retry_failure why)
 {
 	struct conn *c = ref.conn;
 	bool again = false;
 
 	if (!conn_ref_lock(ref))
 		return false;
-	if (exchange_recoverable(c, call) && call_may_block(call) && fd_still_holds(c, call->fd))
-		again = replay_exchange(c, call, why);
+	/* glibc may close an fd without our close() (fclose of an fdopen'ed
+	 * socket) and reuse its number: such an fd is never replaced. */
+	if (exchange_recoverable(c, call) && call_may_block(call) &&
+	    fd_holds_socket(call->fd, c->dev, c->inode))
+		again = replay_exchange(ctx, c, call, why);
 	/* End of file once the response began is how some responses end. */
 	if (!again && c->state == CONN_MANAGED && c->http.protocol == HTTP1_HTTP &&
 	    (why != FAILURE_EOF || (c->exchange_open && c->response_bytes == 0)))
@@ -436,21 +429,20 @@ static void first_bytes(const struct io_call *call, const char **data, size_t *l
 }
 
 /* How long the server for c is known to keep an idle connection. */
-static uint64_t known_idle_timeout_ms(const struct conn *c)
+static uint64_t known_idle_timeout_ms(const struct engine_context *ctx, const struct conn *c)
 {
-	uint64_t known = pool_learned_idle_timeout(engine_pool(), &c->dest);
+	uint64_t known = pool_learned_idle_timeout(ctx->pool, &c->dest);
+	int64_t announced = http1_announced_idle_ms(&c->http);
 
-	if (known == 0 && c->http.keep_alive_timeout_s >= 0)
-		known = (uint64_t)c->http.keep_alive_timeout_s * 1000u;
-	if (known == 0 || known > engine_config()->idle_timeout_ms)
-		known = engine_config()->idle_timeout_ms;
+	if (known == 0 && announced >= 0)
+		known = (uint64_t)announced;
+	if (known == 0 || known > ctx->cfg->idle_timeout_ms)
+		known = ctx->cfg->idle_timeout_ms;
 	return known;
 }
 
-/* Before a call that begins a request: a non-idempotent request does not
- * go on a connection that has been idle long enough for the server to be
- * closing it. */
-static void avoid_stale_for_unsafe(struct conn_ref ref, const struct io_call *call)
+void retry_avoid_stale(const struct engine_context *ctx, struct conn_ref ref,
+		       const struct io_call *call)
 {
 	struct conn *c = ref.conn;
 	struct stat before;
@@ -460,74 +452,22 @@ static void avoid_stale_for_unsafe(struct conn_ref ref, const struct io_call *ca
 
 	if (!conn_ref_lock(ref))
 		return;
-	if (c->state != CONN_MANAGED || c->exchange_open || c->idle_since_ms == 0 ||
-	    c->shared || c->broken || c->http.protocol == HTTP1_NOT_HTTP)
+	if (!conn_may_step_in(c) || c->exchange_open || c->idle_since_ms == 0)
 		goto out;
 	/* Cheapest first: most requests are GETs. */
 	first_bytes(call, &data, &len);
 	if (data == NULL || http1_request_looks_idempotent(data, len) ||
-	    engine_now_ms() - c->idle_since_ms < known_idle_timeout_ms(c) / 2 ||
+	    ctx->now_ms() - c->idle_since_ms < known_idle_timeout_ms(ctx, c) / 2 ||
 	    !call_may_block(call))
 		goto out;
 	if (fstat(call->fd, &before) != 0)
 		goto out;
-	s = open_connection(c, &c->dest, 0, recovery_deadline(c, SO_SNDTIMEO), call->fd);
-	if (s >= 0 && move_onto_unchanged(s, call->fd, c, &before)) {
+	s = open_connection(ctx, c, &c->dest, 0, recovery_deadline(ctx, c, SO_SNDTIMEO), call->fd);
+	if (s >= 0 && move_onto_unchanged(ctx, s, call->fd, c, &before)) {
 		became_new_connection(c);
 		stats_count(c->stats, SP_FRESH_FOR_UNSAFE, 1);
 		log_debug("fd %d: a non-idempotent request gets a new connection", call->fd);
 	}
 out:
 	pthread_mutex_unlock(&c->lock);
-}
-
-/* What the real call would have done on EPIPE: SIGPIPE to this thread. */
-static void raise_sigpipe(void)
-{
-	int saved_errno = errno;
-
-	syscall(SYS_tgkill, getpid(), syscall(SYS_gettid), SIGPIPE);
-	errno = saved_errno;
-}
-
-ssize_t retry_io(struct io_call *call)
-{
-	struct conn_ref ref = conn_ref_of_fd(call->fd);
-	enum failure why;
-	ssize_t n;
-	int err;
-
-	if (io_call_sends(call) && ref.conn != NULL)
-		avoid_stale_for_unsafe(ref, call);
-	if (io_call_sends(call) && rewrite_send(ref, call, &n)) {
-		err = errno;	/* sent and recorded by rewrite.c */
-	} else if (rewrite_receive_waitall(ref, call, &n)) {
-		return n;	/* made piecewise through this function */
-	} else {
-		do {
-			n = io_call_make(call);
-			err = errno;
-			why = failure_of(call, n, err);
-		} while (why != FAILURE_NONE && ref.conn != NULL &&
-			 (why == FAILURE_CONNECT ? retry_call_after_failed_connect(ref, call, err)
-						 : recover(ref, call, why)));
-		if (n < 0 && err == ENOTSOCK &&
-		    (call->kind == IO_WRITE || call->kind == IO_WRITEV)) {
-			/* The number holds a file or pipe now: the socket was
-			 * closed where no hook saw it (inside glibc) and the
-			 * number reused the same way.  Forget it and write as
-			 * the program asked. */
-			engine_fd_reused(call->fd);
-			return call->kind == IO_WRITE ? sys.write(call->fd, call->buf, call->len)
-						      : sys.writev(call->fd, call->iov, call->iovcnt);
-		}
-		errno = err;
-		io_call_note(ref, call, n);
-		if (!io_call_sends(call))
-			rewrite_after_receive(ref, call, n);
-	}
-	if (n < 0 && err == EPIPE && io_call_sends(call) && !(call->flags & MSG_NOSIGNAL))
-		raise_sigpipe();
-	errno = err;
-	return n;
 }

@@ -50,7 +50,17 @@
 #include <sys/socket.h>
 
 #include "conn.h"
+#include "engine_context.h"
 #include "io_call.h"
+
+/* How a data call failed, as recovery sees it. */
+enum retry_failure {
+	FAILURE_NONE,
+	FAILURE_RESET,		/* ECONNRESET */
+	FAILURE_EPIPE,		/* EPIPE */
+	FAILURE_EOF,		/* end of file where a response was awaited */
+	FAILURE_CONNECT,	/* a non-blocking connect's failure, learned late */
+};
 
 /* Whether a connect that failed with err may be tried again. */
 bool retry_connect_error_is_retryable(int err);
@@ -58,7 +68,8 @@ bool retry_connect_error_is_retryable(int err);
 /* The program's blocking connect on fd (c's socket) to key failed with
  * err: tries again on new sockets, moving the one that connects onto fd.
  * 0 on success; -1 with errno set to the last failure otherwise. */
-int retry_connect(int fd, struct conn *c, const struct dest_key *key, int err);
+int retry_connect(const struct engine_context *ctx, int fd, struct conn *c,
+		  const struct dest_key *key, int err);
 
 /* Whether err, from SO_ERROR or a call after a non-blocking connect, is
  * that connect's retryable failure. */
@@ -76,15 +87,30 @@ bool retry_handshake_never_completed(int fd);
  * options and file status flags; true then.  false when the failure must
  * reach the program.  c->connecting is cleared either way.  Caller holds
  * c->lock. */
-bool retry_pending_connect(int fd, struct conn *c, int err);
+bool retry_pending_connect(const struct engine_context *ctx, int fd, struct conn *c, int err);
 
 /* A data call failed with err, maybe a failed non-blocking connect that
  * the call has just learned of: true when a new connection stands under
  * the fd and the call may be made again. */
-bool retry_call_after_failed_connect(struct conn_ref ref, const struct io_call *call, int err);
+bool retry_call_after_failed_connect(const struct engine_context *ctx, struct conn_ref ref,
+				     const struct io_call *call, int err);
 
-/* A data call on a managed fd: made, recovered if it fails where that is
- * safe, recorded, and returned as the program must see it. */
-ssize_t retry_io(struct io_call *call);
+/* What the call's outcome (result, and err when it is -1) means for
+ * recovery. */
+enum retry_failure retry_failure_of(const struct io_call *call, ssize_t result, int err);
+
+/* The call failed with `why` (not FAILURE_CONNECT): replays the exchange
+ * on a new connection under the fd where that is safe; true when the call
+ * should be made again.  An error that will reach the program is counted
+ * here. */
+bool retry_recover(const struct engine_context *ctx, struct conn_ref ref,
+		   const struct io_call *call, enum retry_failure why);
+
+/* Before a call that begins a request: a non-idempotent request does not
+ * go on a connection that has been idle long enough for the server to be
+ * closing it; a new one takes its place under the fd (blocking calls
+ * only). */
+void retry_avoid_stale(const struct engine_context *ctx, struct conn_ref ref,
+		       const struct io_call *call);
 
 #endif

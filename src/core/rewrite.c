@@ -8,10 +8,11 @@
 #include <poll.h>
 #include <sys/socket.h>
 
-#include "engine.h"
+#include "config.h"
 #include "http1.h"
 #include "http1_rewrite.h"
 #include "log.h"
+#include "park.h"
 #include "retry.h"
 #include "sys.h"
 
@@ -56,21 +57,22 @@ static bool send_headers(int fd, const char *p, size_t len, int flags, size_t *s
 
 /* Whether the call may be rewritten: a write or send that begins a
  * request on a managed connection. */
-static bool rewritable(struct conn_ref ref, const struct io_call *call)
+static bool rewritable(const struct engine_context *ctx, struct conn_ref ref,
+		       const struct io_call *call)
 {
 	struct conn *c = ref.conn;
 	bool ok;
 
-	if (!engine_config()->rewrite || (call->kind != IO_WRITE && call->kind != IO_SEND) ||
+	if (!ctx->cfg->rewrite || (call->kind != IO_WRITE && call->kind != IO_SEND) ||
 	    (call->flags & MSG_OOB) || !conn_ref_lock(ref))
 		return false;
-	ok = c->state == CONN_MANAGED && !c->exchange_open && !c->broken && !c->shared &&
-	     c->http.protocol != HTTP1_NOT_HTTP && !c->http.unusable;
+	ok = conn_may_step_in(c) && !c->exchange_open;
 	pthread_mutex_unlock(&c->lock);
 	return ok;
 }
 
-bool rewrite_send(struct conn_ref ref, const struct io_call *call, ssize_t *result)
+bool rewrite_send(const struct engine_context *ctx, struct conn_ref ref,
+		  const struct io_call *call, ssize_t *result)
 {
 	char headers[REWRITE_HEADERS_MAX + 64];
 	size_t header_len, n, sent;
@@ -78,7 +80,7 @@ bool rewrite_send(struct conn_ref ref, const struct io_call *call, ssize_t *resu
 	ssize_t body_sent = 0;
 	int saved_errno = errno;
 
-	if (ref.conn == NULL || call->len < 16 || !rewritable(ref, call))
+	if (ref.conn == NULL || call->len < 16 || !rewritable(ctx, ref, call))
 		return false;
 	n = http1_rewrite_keep_alive(data, call->len < REWRITE_HEADERS_MAX ? call->len : REWRITE_HEADERS_MAX,
 				     headers, sizeof(headers), &header_len);
@@ -93,7 +95,7 @@ bool rewrite_send(struct conn_ref ref, const struct io_call *call, ssize_t *resu
 		}
 		/* Nothing went out because the connect failed: a new
 		 * connection may take its place (retry.h). */
-		if (sent == 0 && retry_call_after_failed_connect(ref, call, err))
+		if (sent == 0 && retry_call_after_failed_connect(ctx, ref, call, err))
 			continue;
 		/* Nothing went, or a part of a header section that will never
 		 * be whole: the connection is of no use to anyone, and the
@@ -146,7 +148,8 @@ static void received_bytes(const struct io_call *call, void **buf, const struct 
 	}
 }
 
-void rewrite_after_receive(struct conn_ref ref, const struct io_call *call, ssize_t result)
+void rewrite_after_receive(const struct engine_context *ctx, struct conn_ref ref,
+			   const struct io_call *call, ssize_t result)
 {
 	const struct iovec *iov;
 	void *buf;
@@ -157,16 +160,13 @@ void rewrite_after_receive(struct conn_ref ref, const struct io_call *call, ssiz
 	received_bytes(call, &buf, &iov, &iovcnt);
 	conn_echo_close(ref, buf, iov, iovcnt, result, call->flags & MSG_PEEK);
 	if (!(call->flags & MSG_PEEK))
-		engine_end_rewritten(call->fd, ref);
+		park_end_rewritten(ctx, call->fd, ref);
 }
 
-bool rewrite_receive_waitall(struct conn_ref ref, const struct io_call *call, ssize_t *result)
+bool rewrite_waitall_piecewise(struct conn_ref ref, const struct io_call *call)
 {
-	struct io_call part = *call;
-	size_t got = 0;
-
 	if (ref.conn == NULL || !(call->flags & MSG_WAITALL) || (call->flags & MSG_PEEK) ||
-	    io_call_sends(call) || !__atomic_load_n(&ref.conn->rewritten, __ATOMIC_RELAXED))
+	    !__atomic_load_n(&ref.conn->rewritten, __ATOMIC_RELAXED))
 		return false;
 	if (call->kind == IO_RECVMSG) {
 		/* Not served piecewise here: the server is made to close. */
@@ -176,25 +176,5 @@ bool rewrite_receive_waitall(struct conn_ref ref, const struct io_call *call, ss
 		}
 		return false;
 	}
-	/* Received piece by piece until the buffer is full or the response
-	 * has ended: then the next piece is the promised end-of-file, and
-	 * the call returns as MSG_WAITALL does at the end of a stream. */
-	part.flags &= ~MSG_WAITALL;
-	while (got < call->len) {
-		ssize_t n;
-
-		part.buf = (char *)call->buf + got;
-		part.len = call->len - got;
-		n = retry_io(&part);
-		if (n <= 0) {
-			if (got == 0) {
-				*result = n;
-				return true;
-			}
-			break;
-		}
-		got += (size_t)n;
-	}
-	*result = (ssize_t)got;
-	return true;
+	return call->kind == IO_RECV || call->kind == IO_RECVFROM;
 }

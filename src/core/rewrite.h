@@ -20,7 +20,7 @@
  *    the body bytes one send took.  Never -1 after a byte went.
  *  - The server keeps the connection: the response head is made to say
  *    close (response_close.h), and the program reads end-of-file once it
- *    is complete (engine_end_rewritten: an end-of-file socket under the
+ *    is complete (park_end_rewritten: an end-of-file socket under the
  *    fd with the connection parked, else a read shutdown of the real
  *    connection).
  *  - The response may be read out of sight (stdio, a dup, a child,
@@ -41,21 +41,24 @@
 #include <sys/types.h>
 
 #include "conn.h"
+#include "engine_context.h"
 #include "io_call.h"
 
 /* Sends call rewritten if it begins a request that asks to close; true
  * with *result set when it did, false when the call is to be made as is. */
-bool rewrite_send(struct conn_ref ref, const struct io_call *call, ssize_t *result);
+bool rewrite_send(const struct engine_context *ctx, struct conn_ref ref,
+		  const struct io_call *call, ssize_t *result);
 
 /* After a receive call that returned result: the response of a rewritten
  * exchange says "close" as the program asked (response_close.h), and once
- * it is complete the exchange ends (engine_end_rewritten). */
-void rewrite_after_receive(struct conn_ref ref, const struct io_call *call, ssize_t result);
+ * it is complete the exchange ends (park_end_rewritten). */
+void rewrite_after_receive(const struct engine_context *ctx, struct conn_ref ref,
+			   const struct io_call *call, ssize_t result);
 
-/* A receive with MSG_WAITALL on a rewritten exchange: served piecewise up
- * to the end of the response, which is the end of the stream the program
- * waits for; true with *result set when it was.  (recvmsg steps back
- * instead: the server is made to close.) */
-bool rewrite_receive_waitall(struct conn_ref ref, const struct io_call *call, ssize_t *result);
+/* Whether a receive with MSG_WAITALL on a rewritten exchange is to be
+ * made piecewise (recv, recvfrom) up to the end of the response, which is
+ * the end of the stream the program waits for (engine_io.c does it).  A
+ * recvmsg steps back instead: the server is made to close. */
+bool rewrite_waitall_piecewise(struct conn_ref ref, const struct io_call *call);
 
 #endif

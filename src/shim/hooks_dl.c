@@ -1,6 +1,6 @@
 /*
  * hooks_dl.c: dlopen(), so that a library loaded with RTLD_DEEPBIND (PHP's
- * extensions) still reaches the hooks (src/core/deepbind.h decides).
+ * extensions) still reaches the hooks (engine_dlopen_mode decides).
  *
  * dlopen() judges by its caller's return address: whose DT_RUNPATH and
  * $ORIGIN a bare name is searched with, and which link-map namespace the
@@ -14,7 +14,7 @@
 #include <dlfcn.h>
 #include <stddef.h>
 
-#include "../core/deepbind.h"
+#include "../core/engine.h"
 #include "shim.h"
 
 typedef void *dlopen_fn(const char *file, int mode);
@@ -42,6 +42,6 @@ SHIM_EXPORT void *dlopen(const char *file, int mode)
 	if (next == NULL)
 		return NULL;	/* no libc dlopen after us: cannot happen */
 	if (mode & RTLD_DEEPBIND)
-		mode = deepbind_dlopen_mode(file, mode);
+		mode = engine_dlopen_mode(file, mode);
 	return next(file, mode);	/* a tail call: see above */
 }

@@ -14,11 +14,9 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
-#include "../core/conn.h"
 #include "../core/engine.h"
 #include "../core/fdtab.h"
 #include "../core/sys.h"
-#include "../core/vfork_gate.h"
 #include "shim.h"
 
 static int after_dup(int old_fd, int new_fd)
@@ -26,8 +24,7 @@ static int after_dup(int old_fd, int new_fd)
 	if (new_fd < 0 || new_fd == old_fd)
 		return new_fd;
 	engine_fd_reused(new_fd);
-	if (fdtab_get(old_fd) != NULL)
-		conn_note_shared(conn_ref_of_fd(old_fd));
+	engine_note_shared(old_fd);
 	return new_fd;
 }
 
@@ -60,9 +57,8 @@ static int fcntl_common(int fd, int cmd, void *arg)
 	rc = sys.fcntl(fd, cmd, arg);
 	/* A vfork child that lets a socket of ours live past its exec holds
 	 * the socket from then on. */
-	if (cmd == F_SETFD && rc == 0 && !((uintptr_t)arg & FD_CLOEXEC) &&
-	    fdtab_get(fd) != NULL && engine_in_vfork_child())
-		conn_note_shared(conn_ref_of_fd(fd));
+	if (cmd == F_SETFD && rc == 0 && !((uintptr_t)arg & FD_CLOEXEC))
+		engine_note_inheritable(fd);
 	return rc;
 }
 
@@ -97,8 +93,7 @@ SHIM_EXPORT int epoll_ctl(int epfd, int op, int fd, struct epoll_event *event)
 {
 	int rc = sys.epoll_ctl(epfd, op, fd, event);
 
-	/* A vfork child's epoll sets and fd numbers are not the parent's. */
-	if (rc == 0 && fdtab_get(fd) != NULL && !engine_in_vfork_child())
-		conn_note_epoll(conn_ref_of_fd(fd), epfd, op, event);
+	if (rc == 0)
+		engine_note_epoll(epfd, op, fd, event);
 	return rc;
 }

@@ -4,7 +4,7 @@
  *
  * Every one of these runs for files and pipes too, so each starts with the
  * pass-through test: one fd-table load, then the real call.  A call on a
- * socket we manage becomes an io_call for retry_io(), which makes it,
+ * socket we manage becomes an io_call for engine_io(), which makes it,
  * recovers it when its connection failed and that is safe, and shows the
  * bytes that moved to the conn (io_call.c, retry.c).
  */
@@ -13,13 +13,9 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#include "../core/conn.h"
 #include "../core/engine.h"
 #include "../core/fdtab.h"
-#include "../core/io_call.h"
-#include "../core/retry.h"
 #include "../core/sys.h"
-#include "../core/vfork_gate.h"
 #include "shim.h"
 
 /* glibc's fortified entry points, declared here as glibc does not. */
@@ -29,26 +25,11 @@ ssize_t __recv_chk(int fd, void *buf, size_t len, size_t buflen, int flags);
 ssize_t __recvfrom_chk(int fd, void *buf, size_t len, size_t buflen, int flags,
 		       struct sockaddr *addr, socklen_t *addrlen);
 
-/* Whether the call on fd is one the engine follows: fd is a socket of
- * ours (one load, the whole pass-through test) and this is not a vfork
- * child (vfork_gate.h), whose calls pass through; a socket such a child
- * moves bytes on is out of step with its conn, which then stays out of
- * the pool. */
-static inline bool followed(int fd)
-{
-	if (fdtab_get(fd) == NULL)
-		return false;
-	if (!engine_in_vfork_child())
-		return true;
-	conn_note_broken(conn_ref_of_fd(fd));
-	return false;
-}
-
 SHIM_EXPORT ssize_t read(int fd, void *buf, size_t len)
 {
-	if (!followed(fd))
+	if (fdtab_get(fd) == NULL)
 		return sys.read(fd, buf, len);
-	return retry_io(&(struct io_call){ .kind = IO_READ, .fd = fd, .buf = buf, .len = len });
+	return engine_io(&(struct io_call){ .kind = IO_READ, .fd = fd, .buf = buf, .len = len });
 }
 
 SHIM_EXPORT ssize_t __read_chk(int fd, void *buf, size_t len, size_t buflen)
@@ -60,33 +41,33 @@ SHIM_EXPORT ssize_t __read_chk(int fd, void *buf, size_t len, size_t buflen)
 
 SHIM_EXPORT ssize_t write(int fd, const void *buf, size_t len)
 {
-	if (!followed(fd))
+	if (fdtab_get(fd) == NULL)
 		return sys.write(fd, buf, len);
-	return retry_io(&(struct io_call){ .kind = IO_WRITE, .fd = fd, .buf = (void *)buf,
+	return engine_io(&(struct io_call){ .kind = IO_WRITE, .fd = fd, .buf = (void *)buf,
 					   .len = len });
 }
 
 SHIM_EXPORT ssize_t readv(int fd, const struct iovec *iov, int iovcnt)
 {
-	if (!followed(fd))
+	if (fdtab_get(fd) == NULL)
 		return sys.readv(fd, iov, iovcnt);
-	return retry_io(&(struct io_call){ .kind = IO_READV, .fd = fd, .iov = iov,
+	return engine_io(&(struct io_call){ .kind = IO_READV, .fd = fd, .iov = iov,
 					   .iovcnt = iovcnt });
 }
 
 SHIM_EXPORT ssize_t writev(int fd, const struct iovec *iov, int iovcnt)
 {
-	if (!followed(fd))
+	if (fdtab_get(fd) == NULL)
 		return sys.writev(fd, iov, iovcnt);
-	return retry_io(&(struct io_call){ .kind = IO_WRITEV, .fd = fd, .iov = iov,
+	return engine_io(&(struct io_call){ .kind = IO_WRITEV, .fd = fd, .iov = iov,
 					   .iovcnt = iovcnt });
 }
 
 SHIM_EXPORT ssize_t recv(int fd, void *buf, size_t len, int flags)
 {
-	if (!followed(fd))
+	if (fdtab_get(fd) == NULL)
 		return sys.recv(fd, buf, len, flags);
-	return retry_io(&(struct io_call){ .kind = IO_RECV, .fd = fd, .buf = buf, .len = len,
+	return engine_io(&(struct io_call){ .kind = IO_RECV, .fd = fd, .buf = buf, .len = len,
 					   .flags = flags });
 }
 
@@ -100,9 +81,9 @@ SHIM_EXPORT ssize_t __recv_chk(int fd, void *buf, size_t len, size_t buflen, int
 SHIM_EXPORT ssize_t recvfrom(int fd, void *buf, size_t len, int flags,
 			     struct sockaddr *addr, socklen_t *addrlen)
 {
-	if (!followed(fd))
+	if (fdtab_get(fd) == NULL)
 		return sys.recvfrom(fd, buf, len, flags, addr, addrlen);
-	return retry_io(&(struct io_call){ .kind = IO_RECVFROM, .fd = fd, .buf = buf,
+	return engine_io(&(struct io_call){ .kind = IO_RECVFROM, .fd = fd, .buf = buf,
 					   .len = len, .flags = flags, .from = addr,
 					   .fromlen = addrlen });
 }
@@ -119,44 +100,44 @@ SHIM_EXPORT ssize_t __recvfrom_chk(int fd, void *buf, size_t len, size_t buflen,
  * only then, the engine looks at them (engine_fds_passed). */
 SHIM_EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 {
-	if (!followed(fd)) {
+	if (fdtab_get(fd) == NULL) {
 		ssize_t n = sys.recvmsg(fd, msg, flags);
 
 		if (n >= 0 && msg->msg_controllen > 0)
 			engine_fds_passed(msg, true);
 		return n;
 	}
-	return retry_io(&(struct io_call){ .kind = IO_RECVMSG, .fd = fd, .msg = msg,
+	return engine_io(&(struct io_call){ .kind = IO_RECVMSG, .fd = fd, .msg = msg,
 					   .flags = flags });
 }
 
 SHIM_EXPORT ssize_t send(int fd, const void *buf, size_t len, int flags)
 {
-	if (!followed(fd))
+	if (fdtab_get(fd) == NULL)
 		return sys.send(fd, buf, len, flags);
-	return retry_io(&(struct io_call){ .kind = IO_SEND, .fd = fd, .buf = (void *)buf,
+	return engine_io(&(struct io_call){ .kind = IO_SEND, .fd = fd, .buf = (void *)buf,
 					   .len = len, .flags = flags });
 }
 
 SHIM_EXPORT ssize_t sendto(int fd, const void *buf, size_t len, int flags,
 			   const struct sockaddr *addr, socklen_t addrlen)
 {
-	if (!followed(fd))
+	if (fdtab_get(fd) == NULL)
 		return sys.sendto(fd, buf, len, flags, addr, addrlen);
-	return retry_io(&(struct io_call){ .kind = IO_SENDTO, .fd = fd, .buf = (void *)buf,
+	return engine_io(&(struct io_call){ .kind = IO_SENDTO, .fd = fd, .buf = (void *)buf,
 					   .len = len, .flags = flags, .to = addr,
 					   .tolen = addrlen });
 }
 
 SHIM_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 {
-	if (!followed(fd)) {
+	if (fdtab_get(fd) == NULL) {
 		ssize_t n = sys.sendmsg(fd, msg, flags);
 
 		if (n >= 0 && msg->msg_controllen > 0)
 			engine_fds_passed(msg, false);
 		return n;
 	}
-	return retry_io(&(struct io_call){ .kind = IO_SENDMSG, .fd = fd,
+	return engine_io(&(struct io_call){ .kind = IO_SENDMSG, .fd = fd,
 					   .msg = (struct msghdr *)msg, .flags = flags });
 }

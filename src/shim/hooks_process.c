@@ -22,7 +22,6 @@
 #include <unistd.h>
 
 #include "../core/engine.h"
-#include "../core/vfork_gate.h"
 #include "shim.h"
 
 typedef int spawn_fn(pid_t *, const char *, const posix_spawn_file_actions_t *,
@@ -97,13 +96,12 @@ static void *resolved(void **slot, const char *name)
 
 void vfork_gate_enter(void)
 {
-	__atomic_add_fetch(&engine_vfork_children, 1, __ATOMIC_RELAXED);
-	engine_before_spawn();
+	engine_vfork_begins();
 }
 
 int vfork_gate_leave(long result)
 {
-	__atomic_sub_fetch(&engine_vfork_children, 1, __ATOMIC_RELAXED);
+	engine_vfork_ended();
 	if (result < 0) {
 		errno = (int)-result;
 		return -1;

@@ -10,7 +10,6 @@
  */
 #include <sys/socket.h>
 
-#include "../core/conn.h"
 #include "../core/engine.h"
 #include "../core/fdtab.h"
 #include "../core/sys.h"
@@ -58,8 +57,7 @@ SHIM_EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags
 
 SHIM_EXPORT int shutdown(int fd, int how)
 {
-	if (fdtab_get(fd) != NULL)
-		conn_note_broken(conn_ref_of_fd(fd));
+	engine_note_unfollowed(fd);
 	return sys.shutdown(fd, how);
 }
 
@@ -68,8 +66,8 @@ SHIM_EXPORT int setsockopt(int fd, int level, int name, const void *value,
 {
 	int rc = sys.setsockopt(fd, level, name, value, len);
 
-	if (rc == 0 && fdtab_get(fd) != NULL)
-		conn_note_option_set(conn_ref_of_fd(fd), level, name, value, len);
+	if (rc == 0)
+		engine_note_option_set(fd, level, name, value, len);
 	return rc;
 }
 

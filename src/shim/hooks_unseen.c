@@ -8,11 +8,11 @@
  * unchanged, and tells the engine first what it will not see:
  *  - bytes the program sends out of sight make the exchange impossible to
  *    send again and the connection impossible to pool (a replay would send
- *    a request without them; conn_note_unseen_send);
+ *    a request without them; engine_note_unseen_send);
  *  - bytes it may receive out of sight mean sockpool cannot find the end
  *    of a response: a request it rewrote to keep the connection steps
  *    back, and the server closes after the response as the program asked
- *    (conn_note_broken, conn_step_back).
+ *    (engine_note_unfollowed).
  * Files and pipes pass straight through: one fd-table load.
  */
 #include <dlfcn.h>
@@ -26,8 +26,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "../core/conn.h"
-#include "../core/fdtab.h"
+#include "../core/engine.h"
 #include "shim.h"
 
 static ssize_t raw_sendfile(int out_fd, int in_fd, off_t *offset, size_t count)
@@ -85,15 +84,13 @@ void unseen_resolve_all(void)
 /* The program sends on fd where no hook sees the bytes. */
 static void sends_unseen(int fd)
 {
-	if (fdtab_get(fd) != NULL)
-		conn_note_unseen_send(conn_ref_of_fd(fd));
+	engine_note_unseen_send(fd);
 }
 
 /* The program may receive on fd where no hook sees the bytes. */
 static void receives_unseen(int fd)
 {
-	if (fdtab_get(fd) != NULL)
-		conn_note_broken(conn_ref_of_fd(fd));
+	engine_note_unfollowed(fd);
 }
 
 SHIM_EXPORT ssize_t sendfile(int out_fd, int in_fd, off_t *offset, size_t count)

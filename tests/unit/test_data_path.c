@@ -202,13 +202,13 @@ static int program_socket(unsigned short port, bool nonblocking)
 
 static ssize_t program_send(int fd, const char *text)
 {
-	return retry_io(&(struct io_call){ .kind = IO_SEND, .fd = fd, .buf = (void *)text,
+	return engine_io(&(struct io_call){ .kind = IO_SEND, .fd = fd, .buf = (void *)text,
 					   .len = strlen(text) });
 }
 
 static ssize_t program_recv(int fd, char *buf, size_t len)
 {
-	return retry_io(&(struct io_call){ .kind = IO_RECV, .fd = fd, .buf = buf, .len = len });
+	return engine_io(&(struct io_call){ .kind = IO_RECV, .fd = fd, .buf = buf, .len = len });
 }
 
 #define RESPONSE "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"

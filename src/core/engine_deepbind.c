@@ -1,5 +1,6 @@
 /*
- * deepbind.c: the RTLD_DEEPBIND decision (see deepbind.h).
+ * engine_deepbind.c: the RTLD_DEEPBIND decision (engine_dlopen_mode, see
+ * engine.h).
  *
  * Why dropping the flag is the default: it exists so that a library
  * prefers its own dependencies' symbols to same-named ones already in the
@@ -10,13 +11,12 @@
  * stopped using it where dlmopen exists (php-src #18612).  Where a clash
  * is real, SOCKPOOL_DROP_DEEPBIND=0 keeps it.
  */
-#include "deepbind.h"
+#include "engine.h"
 
 #include <dlfcn.h>
 #include <errno.h>
 #include <stdbool.h>
 
-#include "engine.h"
 #include "log.h"
 
 /* Said once per process each: the lines are for a user wondering why a
@@ -28,7 +28,7 @@ static bool first_time(bool *said)
 	return !__atomic_exchange_n(said, true, __ATOMIC_RELAXED);
 }
 
-int deepbind_dlopen_mode(const char *file, int mode)
+int engine_dlopen_mode(const char *file, int mode)
 {
 	int saved_errno = errno;
 	const char *name = file != NULL ? file : "the program";
