@@ -187,6 +187,7 @@ int pool_checkin(struct pool *p, const struct dest_key *key, struct pool_socket 
 		pthread_mutex_unlock(&p->lock);
 		goto refuse;
 	}
+	d->answered = true;	/* it carried an exchange */
 	if (requests != 0)
 		budget_note_requests(&d->budget, now, requests);
 	requests = 0;
@@ -234,7 +235,7 @@ int pool_checkout(struct pool *p, const struct dest_key *key, struct pool_socket
 		uint64_t now = p->now_ms();
 
 		pthread_mutex_lock(&p->lock);
-		d = dest_find(p, key);
+			d = dest_find(p, key);
 		if (d != NULL)
 			dest_close_expired(p, d, now);
 		if (d == NULL || d->count == 0) {
@@ -326,6 +327,30 @@ bool pool_take_retry(struct pool *p, const struct dest_key *key, unsigned percen
 		allowed = budget_take_retry(&d->budget, now, percent);
 	pthread_mutex_unlock(&p->lock);
 	return allowed;
+}
+
+void pool_note_answered(struct pool *p, const struct dest_key *key,
+			struct sp_stats_dest *stats)
+{
+	struct pool_dest *d;
+
+	pthread_mutex_lock(&p->lock);
+	d = dest_find_or_add(p, key, stats);
+	if (d != NULL)
+		d->answered = true;
+	pthread_mutex_unlock(&p->lock);
+}
+
+bool pool_dest_answered(struct pool *p, const struct dest_key *key)
+{
+	struct pool_dest *d;
+	bool answered;
+
+	pthread_mutex_lock(&p->lock);
+	d = dest_find(p, key);
+	answered = d != NULL && d->answered;
+	pthread_mutex_unlock(&p->lock);
+	return answered;
 }
 
 void pool_forget_fds(struct pool *p, unsigned int first, unsigned int last)

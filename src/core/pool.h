@@ -26,7 +26,11 @@
  *    A restart of the server closes young sockets too and teaches a bound
  *    that is too short; so what was learned is forgotten after
  *    POOL_LEARNED_TTL_MS without a new lesson.
- *  - Each destination also keeps its retry budget (budget.h).
+ *  - Each destination also keeps its retry budget (budget.h), and whether
+ *    it has ever accepted a connection in this process ("answered"): a
+ *    refusal from a destination that never did is an answer, not a
+ *    restart (retry.h).  Like the rest of an empty record, this is
+ *    forgotten when the record goes as surplus (POOL_KEEP_EMPTY_DESTS).
  *  - One mutex guards the table; only close() and fstat() run under it.
  */
 #ifndef SOCKPOOL_CORE_POOL_H
@@ -70,6 +74,7 @@ struct pool_dest {
 	uint64_t next_expiry_ms;	/* no idle socket expires before (a bound) */
 	uint32_t learned_idle_ms;	/* server's idle timeout, 0: unknown */
 	uint64_t learned_at_ms;
+	bool answered;		/* a connect to it has succeeded */
 	struct retry_budget budget;
 	UT_hash_handle hh;
 	struct pool_idle idle[];	/* max_idle_per_dest, oldest first */
@@ -119,6 +124,15 @@ bool pool_take_retry(struct pool *p, const struct dest_key *key, unsigned percen
 /* The idle fds from first to last were closed behind the pool's back
  * (close_range): it forgets them without closing anything. */
 void pool_forget_fds(struct pool *p, unsigned int first, unsigned int last);
+
+/* A connect to key succeeded: key has answered (see the invariants).
+ * stats: key's statistics record if the caller has it, else NULL. */
+void pool_note_answered(struct pool *p, const struct dest_key *key,
+			struct sp_stats_dest *stats);
+
+/* Whether a connect to key has succeeded in this process (as far as the
+ * pool still remembers key). */
+bool pool_dest_answered(struct pool *p, const struct dest_key *key);
 
 /* Idle sockets kept for key. */
 unsigned pool_idle_count(struct pool *p, const struct dest_key *key);

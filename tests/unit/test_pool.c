@@ -483,6 +483,25 @@ static void test_destinations_emptied_by_global_eviction_are_freed(void **state)
 	assert_true(pool.ndests <= KEPT_EMPTY + MAX_IDLE);
 }
 
+/* A destination has answered once a connect to it succeeded, or a socket
+ * to it was parked; refusals from any other are not retried (retry.h). */
+static void test_destination_answered_after_a_connect_or_a_checkin(void **state)
+{
+	struct dest_key connected = v4_key(80), parked = v4_key(81), never = v4_key(82);
+	int fd = new_socket(NULL);
+
+	(void)state;
+	assert_false(pool_dest_answered(&pool, &connected));
+	pool_note_answered(&pool, &connected, NULL);
+	assert_true(pool_dest_answered(&pool, &connected));
+	checkin(&parked, fd, TTL);
+	assert_true(pool_dest_answered(&pool, &parked));
+	assert_checkout(&parked, fd);
+	assert_true(pool_dest_answered(&pool, &parked));	/* empty, remembered */
+	pool_note_requests(&pool, &never, 5);
+	assert_false(pool_dest_answered(&pool, &never));
+}
+
 #define POOL_TEST(f) cmocka_unit_test_setup_teardown(f, setup_default_pool, teardown_pool)
 
 int main(void)
@@ -508,6 +527,7 @@ int main(void)
 		POOL_TEST(test_notes_come_back_with_their_socket),
 		POOL_TEST(test_many_destinations_each_find_their_own_socket),
 		POOL_TEST(test_destinations_emptied_by_global_eviction_are_freed),
+		POOL_TEST(test_destination_answered_after_a_connect_or_a_checkin),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
