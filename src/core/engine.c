@@ -31,6 +31,7 @@
 #include "fdtab.h"
 #include "log.h"
 #include "pool.h"
+#include "reaper.h"
 #include "retry.h"
 #include "sys.h"
 
@@ -143,6 +144,7 @@ void engine_start(config_getenv_fn getenv_fn, const char *program)
 	conn_replay_max = cfg.replay_max_bytes;
 	conn_now_ms = engine_now_ms;
 	conn_connect_succeeded = note_connect_succeeded;
+	reaper_init(&pool);
 	snprintf(stats_program, sizeof(stats_program), "%s", program != NULL ? program : "?");
 	__atomic_store_n(&active, true, __ATOMIC_RELEASE);
 	log_info("active: %u idle per destination, %u in all, idle timeout %u ms",
@@ -480,8 +482,10 @@ static void park_connection(int fd, const struct dest_key *key, uint64_t deadlin
 		pool_note_requests(&pool, key, new_requests);
 		return;
 	}
-	if (pool_checkin(&pool, key, s, deadline, new_requests) == 0)
+	if (pool_checkin(&pool, key, s, deadline, new_requests) == 0) {
+		reaper_note_parked();
 		log_debug("fd %d: parked as idle fd %d", fd, s.fd);
+	}
 }
 
 /* A socket that reads end-of-file: one end of a pair whose other end is
@@ -537,9 +541,11 @@ void engine_end_rewritten(int fd, struct conn_ref ref)
 	/* fd is not a connection any more: forget it. */
 	if (fdtab_get(fd) == c && fdtab_take(fd) == c)
 		conn_release(c);
-	if (pool_checkin(&pool, &key, s, deadline, new_requests) == 0)
+	if (pool_checkin(&pool, &key, s, deadline, new_requests) == 0) {
+		reaper_note_parked();
 		log_debug("fd %d: response complete; connection parked as idle fd %d, "
 			  "end of file for the program", fd, s.fd);
+	}
 }
 
 /* Takes c's lock for close().  A close() from a signal handler may have
@@ -631,6 +637,7 @@ void engine_after_fork_child(void)
 	 * below does not count in the parent's figures. */
 	stats_writer_forget();
 	pool_reset_after_fork(&pool);
+	reaper_after_fork_child();
 	conn_reset_after_fork();
 	for (int fd = 0; fd <= high; fd++) {
 		struct conn *c = fdtab_get(fd);
