@@ -36,7 +36,9 @@ static struct pool *watched;
 static pid_t owner_pid;		/* the process that may make a reaper */
 static pthread_mutex_t reaper_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t reaper_wakeup;
+static pthread_cond_t reaper_up;	/* a new reaper has started */
 static bool running;		/* written under reaper_lock, read atomically */
+static bool started;		/* under reaper_lock */
 static uint64_t sleeping_until;	/* the reaper's own wake-up time;
 				 * UINT64_MAX while it decides */
 
@@ -48,6 +50,7 @@ static void init_wakeup(void)
 	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
 	pthread_cond_init(&reaper_wakeup, &attr);
 	pthread_condattr_destroy(&attr);
+	pthread_cond_init(&reaper_up, NULL);
 }
 
 void reaper_init(struct pool *p)
@@ -74,6 +77,8 @@ static void *reaper_main(void *arg)
 	(void)arg;
 	(void)pthread_setname_np(pthread_self(), "sockpool-idle");
 	pthread_mutex_lock(&reaper_lock);
+	started = true;
+	pthread_cond_signal(&reaper_up);
 	for (;;) {
 		uint64_t due;
 
@@ -96,7 +101,11 @@ static void *reaper_main(void *arg)
 }
 
 /* Makes the reaper thread, with every signal blocked so that none is
- * ever delivered to it.  Caller holds reaper_lock. */
+ * ever delivered to it, and waits until it runs: a fork() that the
+ * program makes right after this park then never finds the thread half
+ * made (a sanitizer runtime, for one, keeps its own lock across thread
+ * start-up, and a child forked then inherits it held).  Caller holds
+ * reaper_lock. */
 static bool start_reaper(void)
 {
 	pthread_attr_t attr;
@@ -114,9 +123,12 @@ static bool start_reaper(void)
 	(void)pthread_attr_setstacksize(&attr, REAPER_STACK_BYTES);
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &program_mask);
+	started = false;
 	rc = pthread_create(&thread, &attr, reaper_main, NULL);
 	pthread_sigmask(SIG_SETMASK, &program_mask, NULL);
 	pthread_attr_destroy(&attr);
+	while (rc == 0 && !started)
+		pthread_cond_wait(&reaper_up, &reaper_lock);
 	return rc == 0;
 }
 

@@ -51,7 +51,11 @@ quiet_run() {	# label, client args after the port...
 	bg_track $!
 	wait_for "$label: the client to make its requests" grep -q '^sleeping$' "$WORK/$label.out"
 	pid=$(sed -n 's/^child //p' "$WORK/$label.out")
-	pid=${pid:-$!}
+	if [ -n "$pid" ]; then
+		bg_track "$pid"	# a fork child: stopped at cleanup too
+	else
+		pid=$!
+	fi
 	assert_eq "$label: sockets pooled after the requests" "held A=3" \
 		"$(grep '^held' "$WORK/$label.out")"
 	wait_for "$label: no socket held by the sleeping client (pid $pid)" \

@@ -31,6 +31,11 @@ except OSError:
 cases=(blocking timeout nonblocking)
 [ "$v6" = 1 ] && cases+=(fallback) || echo "note: no IPv6 loopback here: fallback not tried"
 
+# curl hangs with a sanitizer runtime preloaded, even without sockpool
+# (see the Makefile's integration-sanitize): left out of that pass.
+with_curl=1
+[ -z "$PRELOAD_FIRST" ] || { with_curl=0; echo "note: sanitizer build: curl not run"; }
+
 port_for() {	# case
 	if [ "$1" = fallback ]; then echo "$FAULT_PORT"; else echo "$closed"; fi
 }
@@ -46,6 +51,7 @@ for how in plain sockpool; do
 		assert_eq "$how: $c: exit status" 0 "$status"
 	done
 
+	[ "$with_curl" = 1 ] || continue
 	# curl: a closed port (libcurl's non-blocking connect, poll, SO_ERROR).
 	status=0
 	timeout 10 "${launcher[@]}" curl -sS -o /dev/null "http://127.0.0.1:$closed/" 2> "$WORK/curl.err" ||
@@ -64,7 +70,7 @@ for how in plain sockpool; do
 	fi
 done
 assert_ge "requests the server answered (fallbacks of python and curl)" \
-	$(( v6 == 1 ? 4 : 0 )) "$(count_lines '^PROCESSED ' "$FAULT_LOG")"
+	$(( v6 == 1 ? 2 + 2 * with_curl : 0 )) "$(count_lines '^PROCESSED ' "$FAULT_LOG")"
 
 # The control: with these settings a retried refusal outlasts the limit.
 status=0
