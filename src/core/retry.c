@@ -50,6 +50,22 @@ bool retry_connect_error_is_retryable(int err)
 	       err == ENETUNREACH || err == EAGAIN;
 }
 
+bool retry_connect_worth_retrying(const struct dest_key *key, int err)
+{
+	char text[DEST_KEY_TEXT_MAX];
+
+	if (!retry_connect_error_is_retryable(err))
+		return false;
+	if (err != ECONNREFUSED || pool_dest_answered(engine_pool(), key))
+		return true;
+	if (log_enabled(LOG_LEVEL_DEBUG)) {
+		dest_key_format(key, text, sizeof(text));
+		log_debug("connect to %s refused, and nothing ever answered there: "
+			  "passed on, not retried", text);
+	}
+	return false;
+}
+
 /* A random value for the backoff jitter: splitmix64 over an atomic
  * counter, so threads need no lock and no thread-local storage (whose
  * first use may allocate inside a preloaded library). */
@@ -174,8 +190,10 @@ static int connect_and_wait(struct conn *c, const struct dest_key *key, uint64_t
 	}
 	if (err == 0 && sys.fcntl(s, F_SETFL, status_flags) != 0)
 		err = errno;
-	if (err == 0)
+	if (err == 0) {
+		pool_note_answered(engine_pool(), key, NULL);
 		return s;
+	}
 	sys.close(s);
 	errno = err;
 	return -1;
@@ -207,7 +225,7 @@ static int open_connection(struct conn *c, const struct dest_key *key, unsigned 
 		if (s >= 0)
 			return s;
 		err = errno;
-		if (!retry_connect_error_is_retryable(err))
+		if (!retry_connect_worth_retrying(key, err))
 			return -1;
 	}
 }
@@ -265,7 +283,8 @@ bool retry_pending_connect(int fd, struct conn *c, int err)
 	if (!c->connecting || c->shared || c->broken || !retry_connect_error_is_retryable(err))
 		return false;
 	c->connecting = false;	/* settled here, one way or the other */
-	if (fstat(fd, &before) != 0 || !retry_handshake_never_completed(fd))
+	if (!retry_connect_worth_retrying(&c->dest, err) || fstat(fd, &before) != 0 ||
+	    !retry_handshake_never_completed(fd))
 		return false;
 	errno = err;
 	s = open_connection(c, &c->dest, 1, recovery_deadline(c, SO_SNDTIMEO), fd);
