@@ -20,6 +20,7 @@
 
 size_t conn_replay_max = 65536;
 uint64_t (*conn_now_ms)(void) = clock_monotonic_ms;
+void (*conn_connect_succeeded)(struct conn *c);
 
 static pthread_mutex_t free_list_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct conn *free_list;
@@ -197,11 +198,21 @@ static void note_request_bytes(struct conn *c, const void *buf, size_t len)
 		conn_step_back(c);
 }
 
+/* A byte went through: a non-blocking connect still pending succeeded. */
+static void note_bytes_went_through(struct conn *c)
+{
+	if (!c->connecting)
+		return;
+	c->connecting = false;
+	if (conn_connect_succeeded != NULL)
+		conn_connect_succeeded(c);
+}
+
 /* Result of a send-like call: bytes to note, or a failure to record. */
 static bool note_send_result(struct conn *c, ssize_t result, int err)
 {
 	if (result > 0)
-		c->connecting = false;
+		note_bytes_went_through(c);
 	if (result >= 0)
 		return true;
 	if (!io_error_is_transient(err))
@@ -246,7 +257,7 @@ void conn_note_sent_iov(struct conn_ref ref, const struct iovec *iov, int iovcnt
 static bool note_receive_result(struct conn *c, ssize_t result, int err)
 {
 	if (result > 0) {
-		c->connecting = false;
+		note_bytes_went_through(c);
 		return true;
 	}
 	if (result == 0)

@@ -175,6 +175,12 @@ extern size_t conn_replay_max;
 /* The millisecond clock exchanges are timed with (the engine's). */
 extern uint64_t (*conn_now_ms)(void);
 
+/* Told (by the engine) when a byte goes through on a conn whose
+ * non-blocking connect had not been seen to succeed: its destination has
+ * answered.  Called once per such connect, with c->lock held; NULL: no
+ * one listens. */
+extern void (*conn_connect_succeeded)(struct conn *c);
+
 /* Whether the exchange in progress may be sent again from the start on a
  * new connection: nothing of it was sent yet, or every request in it is
  * idempotent (by method or Idempotency-Key) and all its bytes were kept.

@@ -37,6 +37,7 @@
 #include "option_report.h"
 #include "park.h"
 #include "pool.h"
+#include "reaper.h"
 #include "retry.h"
 #include "sys.h"
 #include "vfork_gate.h"
@@ -133,6 +134,13 @@ static size_t table_size_for_fd_limit(void)
 	return rl.rlim_max < 1024 ? 1024 : (size_t)rl.rlim_max;
 }
 
+/* A non-blocking connect of c's went through: its destination answered.
+ * Caller holds c->lock (conn, then pool). */
+static void note_connect_succeeded(struct conn *c)
+{
+	pool_note_answered(&pool, &c->dest, c->stats);
+}
+
 void engine_start(config_getenv_fn getenv_fn, const char *program)
 {
 	char err[256];
@@ -156,6 +164,8 @@ void engine_start(config_getenv_fn getenv_fn, const char *program)
 	pool_init(&pool, cfg.max_idle_per_dest, cfg.max_idle, engine_now_ms);
 	conn_replay_max = cfg.replay_max_bytes;
 	conn_now_ms = engine_now_ms;
+	conn_connect_succeeded = note_connect_succeeded;
+	reaper_init(&pool);
 	snprintf(stats_program, sizeof(stats_program), "%s", program != NULL ? program : "?");
 	__atomic_store_n(&active, true, __ATOMIC_RELEASE);
 	log_info("active: %u idle per destination, %u in all, idle timeout %u ms",
@@ -445,9 +455,11 @@ int engine_connect(int fd, const struct sockaddr *addr, socklen_t len)
 	if (rc == 0 || errno == EINPROGRESS) {
 		saved_errno = errno;
 		become_managed(c, &key, false, rc != 0, NULL);
-		if (rc == 0)
+		if (rc == 0) {
 			stats_observe(c->stats, SP_HIST_CONNECT_TIME,
 				      clock_monotonic_us() - started_us);
+			pool_note_answered(&pool, &key, c->stats);
+		}
 		errno = saved_errno;
 		return rc;
 	}
@@ -457,7 +469,7 @@ int engine_connect(int fd, const struct sockaddr *addr, socklen_t len)
 	 * have; one that fails later is retried where the program learns of
 	 * it (retry.h). */
 	saved_errno = errno;
-	if (retry_connect_error_is_retryable(saved_errno) && !fd_is_nonblocking(fd)) {
+	if (retry_connect_worth_retrying(&context, &key, saved_errno) && !fd_is_nonblocking(fd)) {
 		pthread_mutex_lock(&c->lock);
 		rc = retry_connect(&context, fd, c, &key, saved_errno);
 		saved_errno = errno;
@@ -547,6 +559,7 @@ void engine_after_fork_child(void)
 	 * below does not count in the parent's figures. */
 	stats_writer_forget();
 	pool_reset_after_fork(&pool);
+	reaper_after_fork_child();
 	conn_reset_after_fork();
 	for (int fd = 0; fd <= high; fd++) {
 		struct conn *c = fdtab_get(fd);

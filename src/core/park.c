@@ -16,6 +16,7 @@
 #include "log.h"
 #include "option_report.h"
 #include "pool.h"
+#include "reaper.h"
 #include "sys.h"
 
 /* How long the pool may keep c's connection: our own limit, and under
@@ -59,6 +60,7 @@ static void checkin(const struct engine_context *ctx, struct conn *c, struct poo
 
 	if (pool_checkin(ctx->pool, &c->dest, s, deadline, conn_take_untold_requests(c)) != 0)
 		return;
+	reaper_note_parked();
 	log_debug("fd %d: parked as idle fd %d", fd, s.fd);
 }
 

@@ -25,6 +25,11 @@
  * retries) are kept even when empty, up to this many. */
 #define POOL_REMEMBER_DESTS 4096
 #define POOL_LEARNED_TTL_MS (5u * 60u * 1000u)
+/* The whole table is looked at for expired sockets at most this often:
+ * with sockets expiring one after the other, a sweep per expiry would
+ * make every check-in O(destinations).  A socket may outlive its expiry
+ * by this much (a checkout never hands out an expired one regardless). */
+#define POOL_SWEEP_GAP_MS 50
 
 void pool_init(struct pool *p, unsigned max_idle_per_dest, unsigned max_idle,
 	       clock_ms_fn now_ms)
@@ -34,6 +39,7 @@ void pool_init(struct pool *p, unsigned max_idle_per_dest, unsigned max_idle,
 	p->max_idle_per_dest = max_idle_per_dest;
 	p->max_idle = max_idle;
 	p->now_ms = now_ms;
+	p->next_sweep_ms = UINT64_MAX;
 }
 
 static struct pool_dest *dest_find(struct pool *p, const struct dest_key *key)
@@ -144,6 +150,62 @@ static void dest_close_expired(struct pool *p, struct pool_dest *d, uint64_t now
 	d->next_expiry_ms = next;
 }
 
+/* When d's next idle socket must go: the earliest expiry, or the oldest
+ * socket's limit by what was learned; UINT64_MAX with none idle. */
+static uint64_t dest_due_ms(struct pool_dest *d, uint64_t now)
+{
+	uint64_t keep, due;
+
+	if (d->count == 0)
+		return UINT64_MAX;
+	due = d->next_expiry_ms;
+	keep = dest_learned_keep_ms(d, now);
+	if (keep != UINT64_MAX && d->idle[0].idle_since_ms + keep < due)
+		due = d->idle[0].idle_since_ms + keep;
+	return due;
+}
+
+static void pool_set_next_sweep(struct pool *p, uint64_t due)
+{
+	if (due != UINT64_MAX && due < p->last_sweep_ms + POOL_SWEEP_GAP_MS)
+		due = p->last_sweep_ms + POOL_SWEEP_GAP_MS;
+	/* seq_cst: the reaper's wake-up protocol relies on it (reaper.c). */
+	__atomic_store_n(&p->next_sweep_ms, due, __ATOMIC_SEQ_CST);
+}
+
+/* A socket of d may now have to go sooner than the pool thought. */
+static void pool_lower_next_sweep(struct pool *p, struct pool_dest *d, uint64_t now)
+{
+	uint64_t due = dest_due_ms(d, now);
+
+	if (due < p->next_sweep_ms)
+		pool_set_next_sweep(p, due);
+}
+
+/* Once the pool's earliest expiry has passed: closes what expired in
+ * every destination, frees destinations that became surplus, and finds
+ * the next expiry.  Checkouts leave the bound where it was (a socket
+ * taken out may have been the one due), so a sweep may find nothing. */
+static void pool_sweep_if_due(struct pool *p, uint64_t now)
+{
+	struct pool_dest *d, *tmp;
+	uint64_t next = UINT64_MAX;
+
+	if (now < p->next_sweep_ms)
+		return;
+	p->last_sweep_ms = now;
+	HASH_ITER(hh, p->dests, d, tmp) {
+		uint64_t due;
+
+		dest_close_expired(p, d, now);
+		due = dest_due_ms(d, now);
+		if (due < next)
+			next = due;
+		dest_free_if_surplus(p, d);
+	}
+	pool_set_next_sweep(p, next);
+}
+
 /* Makes room for one more idle socket in all: closes the oldest idle
  * socket of all destinations, and frees its destination if that left it
  * empty and surplus (unless it is keep, which the caller is filling).
@@ -180,11 +242,13 @@ int pool_checkin(struct pool *p, const struct dest_key *key, struct pool_socket 
 		s.inode = st.st_ino;
 	}
 	pthread_mutex_lock(&p->lock);
+	pool_sweep_if_due(p, now);
 	d = dest_find_or_add(p, key, s.stats);
 	if (d == NULL) {
 		pthread_mutex_unlock(&p->lock);
 		goto refuse;
 	}
+	d->answered = true;	/* it carried an exchange */
 	if (requests != 0)
 		budget_note_requests(&d->budget, now, requests);
 	requests = 0;
@@ -202,6 +266,7 @@ int pool_checkin(struct pool *p, const struct dest_key *key, struct pool_socket 
 	};
 	if (expires_ms < d->next_expiry_ms)
 		d->next_expiry_ms = expires_ms;
+	pool_lower_next_sweep(p, d, now);
 	p->total_idle++;
 	stats_count(d->stats, SP_IDLE_NOW, 1);
 	pthread_mutex_unlock(&p->lock);
@@ -232,6 +297,7 @@ int pool_checkout(struct pool *p, const struct dest_key *key, struct pool_socket
 		uint64_t now = p->now_ms();
 
 		pthread_mutex_lock(&p->lock);
+		pool_sweep_if_due(p, now);
 		d = dest_find(p, key);
 		if (d != NULL)
 			dest_close_expired(p, d, now);
@@ -280,6 +346,7 @@ void pool_learn_idle_timeout(struct pool *p, const struct dest_key *key,
 		d->learned_at_ms = now;
 		/* Sockets already parked for longer than the new limit go now. */
 		dest_close_expired(p, d, now);
+		pool_lower_next_sweep(p, d, now);
 	}
 	pthread_mutex_unlock(&p->lock);
 }
@@ -324,6 +391,44 @@ bool pool_take_retry(struct pool *p, const struct dest_key *key, unsigned percen
 		allowed = budget_take_retry(&d->budget, now, percent);
 	pthread_mutex_unlock(&p->lock);
 	return allowed;
+}
+
+void pool_note_answered(struct pool *p, const struct dest_key *key,
+			struct sp_stats_dest *stats)
+{
+	struct pool_dest *d;
+
+	pthread_mutex_lock(&p->lock);
+	d = dest_find_or_add(p, key, stats);
+	if (d != NULL)
+		d->answered = true;
+	pthread_mutex_unlock(&p->lock);
+}
+
+bool pool_dest_answered(struct pool *p, const struct dest_key *key)
+{
+	struct pool_dest *d;
+	bool answered;
+
+	pthread_mutex_lock(&p->lock);
+	d = dest_find(p, key);
+	answered = d != NULL && d->answered;
+	pthread_mutex_unlock(&p->lock);
+	return answered;
+}
+
+void pool_close_expired(struct pool *p)
+{
+	uint64_t now = p->now_ms();
+
+	pthread_mutex_lock(&p->lock);
+	pool_sweep_if_due(p, now);
+	pthread_mutex_unlock(&p->lock);
+}
+
+uint64_t pool_next_sweep_ms(const struct pool *p)
+{
+	return __atomic_load_n(&p->next_sweep_ms, __ATOMIC_SEQ_CST);
 }
 
 void pool_forget_fds(struct pool *p, unsigned int first, unsigned int last)
@@ -402,6 +507,7 @@ static void pool_free_all(struct pool *p)
 		free(d);
 	}
 	p->ndests = 0;
+	pool_set_next_sweep(p, UINT64_MAX);
 }
 
 void pool_clear(struct pool *p)

@@ -26,7 +26,17 @@
  *    A restart of the server closes young sockets too and teaches a bound
  *    that is too short; so what was learned is forgotten after
  *    POOL_LEARNED_TTL_MS without a new lesson.
- *  - Each destination also keeps its retry budget (budget.h).
+ *  - Each destination also keeps its retry budget (budget.h), and whether
+ *    it has ever accepted a connection in this process ("answered"): a
+ *    refusal from a destination that never did is an answer, not a
+ *    restart (retry.h).  Like the rest of an empty record, this is
+ *    forgotten when the record goes as surplus (POOL_KEEP_EMPTY_DESTS).
+ *  - Expiry is enforced on any activity of the pool, not only on the
+ *    destination's own: the pool keeps one time before which no idle
+ *    socket anywhere expires (next_sweep_ms), and looks at every
+ *    destination only once that time has passed, at most once per
+ *    POOL_SWEEP_GAP_MS.  So check-in and checkout stay O(1), and a
+ *    program that goes quiet (reaper.h) is cleaned up from that time too.
  *  - One mutex guards the table; only close() and fstat() run under it.
  */
 #ifndef SOCKPOOL_CORE_POOL_H
@@ -70,6 +80,7 @@ struct pool_dest {
 	uint64_t next_expiry_ms;	/* no idle socket expires before (a bound) */
 	uint32_t learned_idle_ms;	/* server's idle timeout, 0: unknown */
 	uint64_t learned_at_ms;
+	bool answered;		/* a connect to it has succeeded */
 	struct retry_budget budget;
 	UT_hash_handle hh;
 	struct pool_idle idle[];	/* max_idle_per_dest, oldest first */
@@ -83,6 +94,11 @@ struct pool {
 	unsigned max_idle_per_dest;
 	unsigned max_idle;
 	clock_ms_fn now_ms;
+	/* No idle socket expires before: a bound, UINT64_MAX with none idle.
+	 * Written under the lock, read without it (atomically) by the
+	 * reaper. */
+	uint64_t next_sweep_ms;
+	uint64_t last_sweep_ms;
 };
 
 void pool_init(struct pool *p, unsigned max_idle_per_dest, unsigned max_idle,
@@ -127,6 +143,23 @@ void pool_set_max_idle(struct pool *p, unsigned max_idle);
 /* Closes every idle socket, for a program that ran out of descriptors;
  * what each destination learned stays.  How many were closed. */
 unsigned pool_close_all_idle(struct pool *p);
+
+/* A connect to key succeeded: key has answered (see the invariants).
+ * stats: key's statistics record if the caller has it, else NULL. */
+void pool_note_answered(struct pool *p, const struct dest_key *key,
+			struct sp_stats_dest *stats);
+
+/* Whether a connect to key has succeeded in this process (as far as the
+ * pool still remembers key). */
+bool pool_dest_answered(struct pool *p, const struct dest_key *key);
+
+/* Closes the idle sockets of every destination that have expired, if
+ * the time for that has come (next_sweep_ms). */
+void pool_close_expired(struct pool *p);
+
+/* When pool_close_expired next has something to do (a lower bound, in
+ * the pool's clock); UINT64_MAX when no socket is idle.  Takes no lock. */
+uint64_t pool_next_sweep_ms(const struct pool *p);
 
 /* Idle sockets kept for key. */
 unsigned pool_idle_count(struct pool *p, const struct dest_key *key);

@@ -52,6 +52,23 @@ bool retry_connect_error_is_retryable(int err)
 	       err == ENETUNREACH || err == EAGAIN;
 }
 
+bool retry_connect_worth_retrying(const struct engine_context *ctx, const struct dest_key *key,
+				  int err)
+{
+	char text[DEST_KEY_TEXT_MAX];
+
+	if (!retry_connect_error_is_retryable(err))
+		return false;
+	if (err != ECONNREFUSED || pool_dest_answered(ctx->pool, key))
+		return true;
+	if (log_enabled(LOG_LEVEL_DEBUG)) {
+		dest_key_format(key, text, sizeof(text));
+		log_debug("connect to %s refused, and nothing ever answered there: "
+			  "passed on, not retried", text);
+	}
+	return false;
+}
+
 /* A random value for the backoff jitter: splitmix64 over an atomic
  * counter, so threads need no lock and no thread-local storage (whose
  * first use may allocate inside a preloaded library). */
@@ -175,8 +192,10 @@ static int connect_and_wait(const struct engine_context *ctx, struct conn *c,
 	}
 	if (err == 0 && sys.fcntl(s, F_SETFL, status_flags) != 0)
 		err = errno;
-	if (err == 0)
+	if (err == 0) {
+		pool_note_answered(ctx->pool, key, NULL);
 		return s;
+	}
 	sys.close(s);
 	errno = err;
 	return -1;
@@ -208,7 +227,7 @@ static int open_connection(const struct engine_context *ctx, struct conn *c,
 		if (s >= 0)
 			return s;
 		err = errno;
-		if (!retry_connect_error_is_retryable(err))
+		if (!retry_connect_worth_retrying(ctx, key, err))
 			return -1;
 	}
 }
@@ -267,7 +286,8 @@ bool retry_pending_connect(const struct engine_context *ctx, int fd, struct conn
 	if (!c->connecting || !conn_may_step_in(c) || !retry_connect_error_is_retryable(err))
 		return false;
 	c->connecting = false;	/* settled here, one way or the other */
-	if (fstat(fd, &before) != 0 || !retry_handshake_never_completed(fd))
+	if (!retry_connect_worth_retrying(ctx, &c->dest, err) || fstat(fd, &before) != 0 ||
+	    !retry_handshake_never_completed(fd))
 		return false;
 	errno = err;
 	s = open_connection(ctx, c, &c->dest, 1, recovery_deadline(ctx, c, SO_SNDTIMEO), fd);

@@ -10,6 +10,11 @@
  *    waited for with poll, so a server that drops SYNs cannot hold the
  *    program past that deadline either.  Every new connection, for any
  *    of the rules below too, comes from one place (open_connection).
+ *    A refusal is retried only from a destination that has accepted a
+ *    connection before in this process (pool.h, "answered"): there it is
+ *    most likely a restart; from anywhere else it is the answer (nothing
+ *    listens there) and reaches the program at once, which may have
+ *    another address to try.  This holds for non-blocking connects too.
  *  - An exchange whose connection fails (reset, broken pipe, EOF) before
  *    the first byte of its response is sent again on a new connection
  *    when that is safe: nothing of it was sent yet, or it is idempotent
@@ -64,6 +69,11 @@ enum retry_failure {
 
 /* Whether a connect that failed with err may be tried again. */
 bool retry_connect_error_is_retryable(int err);
+
+/* Whether a connect to key that failed with err is tried again: a
+ * retryable error, and for a refusal, a destination that has answered. */
+bool retry_connect_worth_retrying(const struct engine_context *ctx, const struct dest_key *key,
+				  int err);
 
 /* The program's blocking connect on fd (c's socket) to key failed with
  * err: tries again on new sockets, moving the one that connects onto fd.

@@ -40,7 +40,7 @@ dead_segments_in_shm() {
 # Every segment there before the run, alive or not, is someone else's:
 # only a new one whose process is gone is this run's litter.
 litter_before=$(for f in /dev/shm/sockpool."$(id -u)".*; do
-	[ -f "$f" ] && echo "$f"; done | LC_ALL=C sort)
+	if [ -f "$f" ]; then echo "$f"; fi; done | LC_ALL=C sort)
 
 passed=0
 failed=0

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Connect retries end when the program's own timeout does.  A blocking
-# connect to a port nobody listens on, with SO_SNDTIMEO 300 ms (the
+# connect to a port nobody listens on any more, with SO_SNDTIMEO 300 ms (the
 # timeout the kernel applies to connect), under sockpool set to retry for
 # a long time: a deadline of 20 s, 100 attempts, 2-4 s apart (equal
 # jitter: half of each 4 s backoff is fixed).  Proves that connect() still
 # fails with ECONNREFUSED, the errno the program would have had, and
-# returns within 5 s.
+# returns within 5 s.  The port had a listener that accepted one
+# connection first: a refusal from a place that never answered is not
+# retried at all (test_retry_never_answered).
 #
 # That bound is a correctness check, not a speed target: honouring the
 # 300 ms timeout returns within about 300 ms (at once when not even one
@@ -25,6 +27,15 @@ port=$(free_port)
 cat > "$WORK/connect.py" <<'PY'
 import errno, socket, struct, sys, time
 port, sndtimeo_ms = int(sys.argv[1]), int(sys.argv[2])
+# The destination answers once, then nothing listens there.
+listener = socket.socket()
+listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)	# run 3 times
+listener.bind(("127.0.0.1", port))
+listener.listen(1)
+client = socket.create_connection(("127.0.0.1", port))
+accepted, _ = listener.accept()
+for done in (client, accepted, listener):
+    done.close()
 s = socket.socket()
 if sndtimeo_ms:
     s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO,

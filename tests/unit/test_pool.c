@@ -483,6 +483,126 @@ static void test_destinations_emptied_by_global_eviction_are_freed(void **state)
 	assert_true(pool.ndests <= KEPT_EMPTY + MAX_IDLE);
 }
 
+/* Expiry holds whatever the program does next: activity for another
+ * destination closes what expired anywhere (before, only activity for
+ * the same destination did, and a program that moved on kept them). */
+static void test_expired_sockets_of_other_destinations_go_at_any_checkin(void **state)
+{
+	struct dest_key a = v4_key(80), b = v4_key(81);
+	int old_a = new_socket(NULL), young_a = new_socket(NULL);
+
+	(void)state;
+	checkin(&a, old_a, 100);
+	checkin(&a, young_a, TTL);
+	fake_now += 200;
+	checkin(&b, new_socket(NULL), TTL);
+	assert_fd_closed(old_a);
+	assert_fd_open(young_a);
+	assert_int_equal(pool_idle_count(&pool, &a), 1);
+}
+
+static void test_expired_sockets_of_other_destinations_go_at_any_checkout(void **state)
+{
+	struct dest_key a = v4_key(80), b = v4_key(81);
+	int fd = new_socket(NULL);
+
+	(void)state;
+	checkin(&a, fd, 100);
+	fake_now += 200;
+	assert_checkout(&b, -1);
+	assert_fd_closed(fd);
+	assert_int_equal(pool_idle_count(&pool, &a), 0);
+}
+
+/* What the reaper relies on: the pool says when it next has something to
+ * close, and pool_close_expired closes it then, not before. */
+static void test_next_sweep_time_follows_the_earliest_expiry(void **state)
+{
+	struct dest_key a = v4_key(80), b = v6_key(80);
+	int early = new_socket(NULL), late = new_socket(NULL);
+	uint64_t due, late_expiry;
+
+	(void)state;
+	assert_true(pool_next_sweep_ms(&pool) == UINT64_MAX);
+	checkin(&a, late, 5000);
+	late_expiry = fake_now + 5000;
+	checkin(&b, early, 1000);
+	due = pool_next_sweep_ms(&pool);
+	assert_true(due == fake_now + 1000);
+	fake_now = due - 1;
+	pool_close_expired(&pool);
+	assert_fd_open(early);
+	fake_now = due;
+	pool_close_expired(&pool);
+	assert_fd_closed(early);
+	assert_fd_open(late);
+	assert_true(pool_next_sweep_ms(&pool) == late_expiry);
+	fake_now = late_expiry;
+	pool_close_expired(&pool);
+	assert_fd_closed(late);
+	assert_true(pool_next_sweep_ms(&pool) == UINT64_MAX);
+}
+
+/* A learned server timeout shortens how long the oldest socket may stay:
+ * the pool's next sweep time follows that too. */
+static void test_next_sweep_time_follows_a_learned_timeout(void **state)
+{
+	struct dest_key key = v4_key(80);
+	int fd = new_socket(NULL);
+	uint64_t parked;
+
+	(void)state;
+	checkin(&key, fd, TTL);
+	parked = fake_now;
+	pool_learn_idle_timeout(&pool, &key, 1000);	/* kept 900 ms at most */
+	assert_true(pool_next_sweep_ms(&pool) <= parked + 900);
+	fake_now = parked + 900;
+	pool_close_expired(&pool);
+	assert_fd_closed(fd);
+}
+
+/* Sockets expiring one after another do not make every check-in look at
+ * every destination: sweeps are at least POOL_SWEEP_GAP_MS (50) apart. */
+static void test_sweeps_are_spaced(void **state)
+{
+	struct dest_key a = v4_key(80), b = v4_key(81), c = v4_key(82);
+	int first = new_socket(NULL), second = new_socket(NULL);
+	uint64_t swept;
+
+	(void)state;
+	checkin(&a, first, 10);
+	checkin(&b, second, 20);
+	fake_now += 10;
+	checkin(&c, new_socket(NULL), TTL);	/* sweeps: first expired */
+	swept = fake_now;
+	assert_fd_closed(first);
+	fake_now += 15;				/* second expired too */
+	checkin(&c, new_socket(NULL), TTL);
+	assert_fd_open(second);
+	assert_true(pool_next_sweep_ms(&pool) == swept + 50);
+	assert_checkout(&b, -1);		/* never handed out, though */
+	assert_fd_closed(second);
+}
+
+/* A destination has answered once a connect to it succeeded, or a socket
+ * to it was parked; refusals from any other are not retried (retry.h). */
+static void test_destination_answered_after_a_connect_or_a_checkin(void **state)
+{
+	struct dest_key connected = v4_key(80), parked = v4_key(81), never = v4_key(82);
+	int fd = new_socket(NULL);
+
+	(void)state;
+	assert_false(pool_dest_answered(&pool, &connected));
+	pool_note_answered(&pool, &connected, NULL);
+	assert_true(pool_dest_answered(&pool, &connected));
+	checkin(&parked, fd, TTL);
+	assert_true(pool_dest_answered(&pool, &parked));
+	assert_checkout(&parked, fd);
+	assert_true(pool_dest_answered(&pool, &parked));	/* empty, remembered */
+	pool_note_requests(&pool, &never, 5);
+	assert_false(pool_dest_answered(&pool, &never));
+}
+
 #define POOL_TEST(f) cmocka_unit_test_setup_teardown(f, setup_default_pool, teardown_pool)
 
 int main(void)
@@ -508,6 +628,12 @@ int main(void)
 		POOL_TEST(test_notes_come_back_with_their_socket),
 		POOL_TEST(test_many_destinations_each_find_their_own_socket),
 		POOL_TEST(test_destinations_emptied_by_global_eviction_are_freed),
+		POOL_TEST(test_expired_sockets_of_other_destinations_go_at_any_checkin),
+		POOL_TEST(test_expired_sockets_of_other_destinations_go_at_any_checkout),
+		POOL_TEST(test_next_sweep_time_follows_the_earliest_expiry),
+		POOL_TEST(test_next_sweep_time_follows_a_learned_timeout),
+		POOL_TEST(test_sweeps_are_spaced),
+		POOL_TEST(test_destination_answered_after_a_connect_or_a_checkin),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
