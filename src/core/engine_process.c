@@ -27,6 +27,7 @@
 #include "fdtab.h"
 #include "log.h"
 #include "pool.h"
+#include "reaper.h"
 #include "sys.h"
 #include "vfork_gate.h"
 
@@ -80,4 +81,11 @@ void engine_fd_given_to_child(int fd)
 {
 	if (engine_active() && fdtab_get(fd) != NULL)
 		conn_note_shared(conn_ref_of_fd(fd));
+}
+
+bool engine_stop_own_threads(void)
+{
+	if (!engine_active() || engine_in_vfork_child())
+		return false;
+	return reaper_stop();
 }

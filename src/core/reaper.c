@@ -41,6 +41,7 @@ static bool running;		/* written under reaper_lock, read atomically */
 /* Reapers made and reapers that have started, under reaper_lock: a
  * starter waits for its own, whichever thread made another meanwhile. */
 static unsigned long reapers_made, reapers_up;
+static bool stop_requested;	/* under reaper_lock: reaper_stop waits */
 static uint64_t sleeping_until;	/* the reaper's own wake-up time;
 				 * UINT64_MAX while it decides */
 
@@ -86,7 +87,7 @@ static void *reaper_main(void *arg)
 
 		__atomic_store_n(&sleeping_until, UINT64_MAX, __ATOMIC_SEQ_CST);
 		due = pool_next_sweep_ms(watched);
-		if (due == UINT64_MAX)
+		if (due == UINT64_MAX || stop_requested)
 			break;	/* nothing idle: the next park makes a new reaper */
 		if (watched->now_ms() >= due) {
 			pthread_mutex_unlock(&reaper_lock);
@@ -98,6 +99,7 @@ static void *reaper_main(void *arg)
 		wait_until(due);
 	}
 	__atomic_store_n(&running, false, __ATOMIC_RELEASE);
+	pthread_cond_broadcast(&reaper_up);	/* for reaper_stop */
 	pthread_mutex_unlock(&reaper_lock);
 	return NULL;
 }
@@ -162,6 +164,27 @@ void reaper_note_parked(void)
 		pthread_cond_signal(&reaper_wakeup);
 	pthread_mutex_unlock(&reaper_lock);
 	errno = saved_errno;
+}
+
+bool reaper_stop(void)
+{
+	int saved_errno = errno;
+	bool was_running;
+
+	if (watched == NULL)
+		return false;
+	pthread_mutex_lock(&reaper_lock);
+	was_running = running;
+	if (was_running) {
+		stop_requested = true;
+		pthread_cond_signal(&reaper_wakeup);
+		while (running)
+			pthread_cond_wait(&reaper_up, &reaper_lock);
+		stop_requested = false;
+	}
+	pthread_mutex_unlock(&reaper_lock);
+	errno = saved_errno;
+	return was_running;
 }
 
 void reaper_after_fork_child(void)
