@@ -153,6 +153,12 @@ void engine_fd_limit_changed(void);
  * then worth one more try).  Keeps errno. */
 bool engine_give_back_idle_fds(void);
 
+/* A call of the program that the kernel allows only in a process of one
+ * thread (unshare or setns of a user namespace) failed with EINVAL: ends
+ * the thread sockpool runs (reaper.h), if any.  Whether there was one (the
+ * call is then worth trying again).  Keeps errno. */
+bool engine_stop_own_threads(void);
+
 /* A child is about to be made that inherits every descriptor without
  * FD_CLOEXEC (posix_spawn, vfork): managed sockets among them are shared
  * with it from now on, never pooled.  Keeps errno. */

@@ -28,6 +28,7 @@
 #include "fdtab.h"
 #include "log.h"
 #include "pool.h"
+#include "reaper.h"
 #include "sys.h"
 #include "vfork_gate.h"
 
@@ -92,4 +93,11 @@ void engine_vfork_begins(void)
 void engine_vfork_ended(void)
 {
 	__atomic_sub_fetch(&engine_vfork_children, 1, __ATOMIC_RELAXED);
+}
+
+bool engine_stop_own_threads(void)
+{
+	if (!engine_active() || engine_in_vfork_child())
+		return false;
+	return reaper_stop();
 }

@@ -38,7 +38,10 @@ static pthread_mutex_t reaper_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t reaper_wakeup;
 static pthread_cond_t reaper_up;	/* a new reaper has started */
 static bool running;		/* written under reaper_lock, read atomically */
-static bool started;		/* under reaper_lock */
+/* Reapers made and reapers that have started, under reaper_lock: a
+ * starter waits for its own, whichever thread made another meanwhile. */
+static unsigned long reapers_made, reapers_up;
+static bool stop_requested;	/* under reaper_lock: reaper_stop waits */
 static uint64_t sleeping_until;	/* the reaper's own wake-up time;
 				 * UINT64_MAX while it decides */
 
@@ -77,14 +80,14 @@ static void *reaper_main(void *arg)
 	(void)arg;
 	(void)pthread_setname_np(pthread_self(), "sockpool-idle");
 	pthread_mutex_lock(&reaper_lock);
-	started = true;
-	pthread_cond_signal(&reaper_up);
+	reapers_up++;
+	pthread_cond_broadcast(&reaper_up);
 	for (;;) {
 		uint64_t due;
 
 		__atomic_store_n(&sleeping_until, UINT64_MAX, __ATOMIC_SEQ_CST);
 		due = pool_next_sweep_ms(watched);
-		if (due == UINT64_MAX)
+		if (due == UINT64_MAX || stop_requested)
 			break;	/* nothing idle: the next park makes a new reaper */
 		if (watched->now_ms() >= due) {
 			pthread_mutex_unlock(&reaper_lock);
@@ -96,6 +99,7 @@ static void *reaper_main(void *arg)
 		wait_until(due);
 	}
 	__atomic_store_n(&running, false, __ATOMIC_RELEASE);
+	pthread_cond_broadcast(&reaper_up);	/* for reaper_stop */
 	pthread_mutex_unlock(&reaper_lock);
 	return NULL;
 }
@@ -111,6 +115,7 @@ static bool start_reaper(void)
 	pthread_attr_t attr;
 	sigset_t all, program_mask;
 	pthread_t thread;
+	unsigned long mine;
 	int rc;
 
 	/* In a vfork child (the parent's memory, no fork handlers run) or
@@ -123,13 +128,17 @@ static bool start_reaper(void)
 	(void)pthread_attr_setstacksize(&attr, REAPER_STACK_BYTES);
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &program_mask);
-	started = false;
+	mine = ++reapers_made;
 	rc = pthread_create(&thread, &attr, reaper_main, NULL);
 	pthread_sigmask(SIG_SETMASK, &program_mask, NULL);
 	pthread_attr_destroy(&attr);
-	while (rc == 0 && !started)
+	if (rc != 0) {
+		reapers_made--;
+		return false;
+	}
+	while (reapers_up < mine)
 		pthread_cond_wait(&reaper_up, &reaper_lock);
-	return rc == 0;
+	return true;
 }
 
 void reaper_note_parked(void)
@@ -144,12 +153,38 @@ void reaper_note_parked(void)
 	    due >= __atomic_load_n(&sleeping_until, __ATOMIC_SEQ_CST))
 		return;		/* it wakes in time by itself */
 	pthread_mutex_lock(&reaper_lock);
-	if (!running)
-		__atomic_store_n(&running, start_reaper(), __ATOMIC_RELEASE);
+	if (!running) {
+		/* Running from now on: another thread that parks while this
+		 * one waits for the start must not make a second reaper. */
+		__atomic_store_n(&running, true, __ATOMIC_RELEASE);
+		if (!start_reaper())
+			__atomic_store_n(&running, false, __ATOMIC_RELEASE);
+	}
 	else if (due < sleeping_until)
 		pthread_cond_signal(&reaper_wakeup);
 	pthread_mutex_unlock(&reaper_lock);
 	errno = saved_errno;
+}
+
+bool reaper_stop(void)
+{
+	int saved_errno = errno;
+	bool was_running;
+
+	if (watched == NULL)
+		return false;
+	pthread_mutex_lock(&reaper_lock);
+	was_running = running;
+	if (was_running) {
+		stop_requested = true;
+		pthread_cond_signal(&reaper_wakeup);
+		while (running)
+			pthread_cond_wait(&reaper_up, &reaper_lock);
+		stop_requested = false;
+	}
+	pthread_mutex_unlock(&reaper_lock);
+	errno = saved_errno;
+	return was_running;
 }
 
 void reaper_after_fork_child(void)
@@ -158,6 +193,7 @@ void reaper_after_fork_child(void)
 	pthread_mutex_init(&reaper_lock, NULL);
 	init_wakeup();
 	running = false;
+	reapers_made = reapers_up = 0;
 	sleeping_until = 0;
 	owner_pid = getpid();
 }

@@ -24,6 +24,8 @@
 #ifndef SOCKPOOL_CORE_REAPER_H
 #define SOCKPOOL_CORE_REAPER_H
 
+#include <stdbool.h>
+
 #include "pool.h"
 
 /* The process's pool, watched from now on (engine_start). */
@@ -33,6 +35,12 @@ void reaper_init(struct pool *p);
  * wakes before the pool's next expiry.  Cheap when one already does (two
  * atomic loads); keeps errno. */
 void reaper_note_parked(void);
+
+/* Ends the reaper, if one runs, and waits until it has let go of
+ * everything: for a call the kernel refuses to a process with more than
+ * one thread (unshare or setns of a user namespace).  Whether one ran; the
+ * next park makes a new one.  Keeps errno. */
+bool reaper_stop(void);
 
 /* In a child after fork(): no reaper runs here. */
 void reaper_after_fork_child(void);

@@ -19,6 +19,7 @@
 #include <spawn.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../core/engine.h"
@@ -66,6 +67,8 @@ static struct {
 	int (*prlimit)(pid_t, __rlimit_resource_t, const struct rlimit *, struct rlimit *);
 	int (*prlimit64)(pid_t, __rlimit_resource_t, const struct rlimit64 *,
 			 struct rlimit64 *);
+	int (*unshare)(int);
+	int (*setns)(int, int);
 } real = {
 	.setrlimit = raw_setrlimit, .setrlimit64 = raw_setrlimit64,
 	.prlimit = raw_prlimit, .prlimit64 = raw_prlimit64,
@@ -80,6 +83,8 @@ void process_resolve_all(void)
 	real_resolve((void **)&real.setrlimit64, "setrlimit64");
 	real_resolve((void **)&real.prlimit, "prlimit");
 	real_resolve((void **)&real.prlimit64, "prlimit64");
+	real_resolve((void **)&real.unshare, "unshare");
+	real_resolve((void **)&real.setns, "setns");
 }
 
 /* A spawn call made before our constructor: libc's, looked up now. */
@@ -186,4 +191,58 @@ SHIM_EXPORT int prlimit64(pid_t pid, __rlimit_resource_t resource,
 {
 	return after_limit_call(real.prlimit64(pid, resource, new_limit, old_limit),
 				(int)resource, new_limit != NULL, pid);
+}
+
+/* ---- namespaces ---- */
+
+/* unshare(CLONE_NEWUSER) and setns() into a user namespace need a process
+ * of one thread; the kernel says EINVAL otherwise.  sockpool's own thread
+ * (the idle reaper) must not be what makes them fail: it is ended and the
+ * call made again (the thread may take a moment to be gone for good). */
+#define SINGLE_THREADED_RETRY_MS 200
+
+static int again_without_our_thread(int saved_errno, int rc, int (*call)(int, int), int a,
+				    int b)
+{
+	if (rc == 0 || errno != EINVAL || !engine_stop_own_threads())
+		return rc;
+	for (int waited = 0; waited < SINGLE_THREADED_RETRY_MS; waited++) {
+		struct timespec ms = { 0, 1000000L };
+
+		rc = call(a, b);
+		if (rc == 0) {
+			errno = saved_errno;	/* as the first call would have */
+			break;
+		}
+		if (errno != EINVAL)
+			break;
+		nanosleep(&ms, NULL);
+	}
+	return rc;
+}
+
+static int unshare_real(int flags, int unused)
+{
+	(void)unused;
+	return real.unshare != NULL ? real.unshare(flags)
+				    : (int)syscall(SYS_unshare, flags);
+}
+
+static int setns_real(int fd, int nstype)
+{
+	return real.setns != NULL ? real.setns(fd, nstype) : (int)syscall(SYS_setns, fd, nstype);
+}
+
+SHIM_EXPORT int unshare(int flags)
+{
+	int saved_errno = errno;
+
+	return again_without_our_thread(saved_errno, unshare_real(flags, 0), unshare_real, flags, 0);
+}
+
+SHIM_EXPORT int setns(int fd, int nstype)
+{
+	int saved_errno = errno;
+
+	return again_without_our_thread(saved_errno, setns_real(fd, nstype), setns_real, fd, nstype);
 }

@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include <dirent.h>
+#include <pthread.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -202,6 +203,53 @@ static void test_fork_child_makes_its_own_reaper(void **state)
 	close(peer);
 }
 
+/* Parks from several threads at once, each socket expiring at once, so
+ * that reapers end (the pool empty) while other threads start new ones:
+ * every park returns.  (A starter once waited on a flag that another
+ * starter had reset, for ever.) */
+#define RACE_THREADS 4
+#define RACE_PARKS 1000
+
+/* No cmocka assertion here: it cannot fail a test from another thread.
+ * A socket the pool refuses (full, or expired already) is closed. */
+static void *park_and_expire(void *arg)
+{
+	(void)arg;
+	for (int i = 0; i < RACE_PARKS; i++) {
+		int sv[2];
+
+		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
+			return (void *)1;
+		if (pool_checkin(&pool, &(struct dest_key){ .family = AF_INET, .port = 80 },
+				 (struct pool_socket){ .fd = sv[0] }, clock_monotonic_ms() + 1,
+				 0) != 0)
+			close(sv[0]);
+		reaper_note_parked();
+		close(sv[1]);
+	}
+	return NULL;
+}
+
+static void test_concurrent_parks_never_wait_for_ever(void **state)
+{
+	pthread_t threads[RACE_THREADS];
+	struct timespec bound;
+
+	(void)state;
+	for (int i = 0; i < RACE_THREADS; i++)
+		assert_int_equal(pthread_create(&threads[i], NULL, park_and_expire, NULL), 0);
+	clock_gettime(CLOCK_REALTIME, &bound);
+	bound.tv_sec += BOUND_MS / 1000 * 2;
+	for (int i = 0; i < RACE_THREADS; i++) {
+		void *failed = NULL;
+
+		assert_int_equal(pthread_timedjoin_np(threads[i], &failed, &bound), 0);
+		assert_null(failed);
+	}
+	assert_true(reaper_comes_to(false));
+	pool_clear(&pool);
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -216,6 +264,7 @@ int main(void)
 		cmocka_unit_test(test_expired_socket_closed_while_program_sleeps),
 		cmocka_unit_test(test_sooner_expiry_wakes_the_reaper),
 		cmocka_unit_test(test_fork_child_makes_its_own_reaper),
+		cmocka_unit_test(test_concurrent_parks_never_wait_for_ever),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);
