@@ -67,17 +67,8 @@ before=$(nginx_accepts)
 bounded "http.client, Connection: close on one HTTPConnection" \
 	"${py[@]}" trust-close "$NGINX_PORT" /index.html 5
 assert_le "http.client, 5 requests: connections" 2 $(( $(nginx_accepts) - before ))
-raw=$(timeout 10 "$BUILD/sockpool" -- /usr/bin/python3 -c '
-import socket, sys
-s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
-s.sendall(b"GET /index.html HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
-raw = b""
-while True:
-    d = s.recv(65536)
-    if not d:
-        break
-    raw += d
-print(raw.partition(b"\r\n\r\n")[0].decode())' "$NGINX_PORT") || fail "raw HTTP/1.0 client"
+raw=$(timeout 10 "$BUILD/sockpool" -- "${py[@]}" response-head "$NGINX_PORT" /index.html) ||
+	fail "raw HTTP/1.0 client: $raw"
 grep -qi '^Connection: *close *.$' <<< "$raw" || fail "HTTP/1.0 response head: $raw"
 ! grep -qiE '^connection:.*keep-alive|timeout=' <<< "$raw" ||
 	fail "HTTP/1.0 response head keeps: $raw"

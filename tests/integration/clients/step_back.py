@@ -19,6 +19,7 @@ exit 1.  Cases:
   low-fd-limit PORT PATH HTTP/1.0 request, then RLIMIT_NOFILE lowered to
                          just above the socket's number, then read to EOF
   read-to-eof PORT PATH  HTTP/1.0 request, read to end-of-file
+  response-head PORT PATH  the same, printing the response head
   trust-close PORT PATH N  http.client: N requests with "Connection: close"
                          on one HTTPConnection object, which reconnects
                          when (and only when) the response says close
@@ -44,6 +45,15 @@ def fail(msg):
 
 def http10_request(path):
     return ("GET %s HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n" % path).encode()
+
+
+def receive_to_eof(s):
+    raw = b""
+    while True:
+        data = s.recv(65536)
+        if not data:
+            return raw
+        raw += data
 
 
 def check_response(raw, what):
@@ -73,13 +83,7 @@ def upload(port, mib):
             pass
         calls += 1
     s.setblocking(True)
-    raw = b""
-    while True:
-        data = s.recv(65536)
-        if not data:
-            break
-        raw += data
-    _, got = check_response(raw, "upload")
+    _, got = check_response(receive_to_eof(s), "upload")
     if got.decode() != hashlib.md5(body).hexdigest():
         fail("upload: the server got a body with md5 %s, sent %s" %
              (got.decode(), hashlib.md5(body).hexdigest()))
@@ -123,19 +127,15 @@ def waitall(port, path, n):
     print("ok: waitall: %d responses, each in one recv(MSG_WAITALL)" % n)
 
 
-def read_to_eof(port, path, lower_fd_limit):
+def read_to_eof(port, path, lower_fd_limit, print_head):
     s = socket.create_connection(("127.0.0.1", port))
     s.sendall(http10_request(path))
     if lower_fd_limit:
         soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
         resource.setrlimit(resource.RLIMIT_NOFILE, (s.fileno() + 1, hard))
-    raw = b""
-    while True:
-        data = s.recv(65536)
-        if not data:
-            break
-        raw += data
-    check_response(raw, "read-to-eof")
+    head, _ = check_response(receive_to_eof(s), "read-to-eof")
+    if print_head:
+        print(head.decode("latin-1"))
     print("ok: response read to end-of-file" + (" with RLIMIT_NOFILE %d" % (
         s.fileno() + 1) if lower_fd_limit else ""))
 
@@ -184,8 +184,8 @@ elif case in ("child-stdin", "fork-exec"):
     child_stdin(port, args[0], "subprocess" if case == "child-stdin" else "fork-exec")
 elif case == "waitall":
     waitall(port, args[0], int(args[1]))
-elif case in ("low-fd-limit", "read-to-eof"):
-    read_to_eof(port, args[0], case == "low-fd-limit")
+elif case in ("low-fd-limit", "read-to-eof", "response-head"):
+    read_to_eof(port, args[0], case == "low-fd-limit", case == "response-head")
 elif case == "trust-close":
     trust_close(port, args[0], int(args[1]))
 elif case == "sendfile-put":
