@@ -43,6 +43,7 @@ struct conn *conn_acquire(void)
 	pthread_mutex_lock(&c->lock);
 	c->state = CONN_CANDIDATE;
 	c->fd = -1;
+	c->nonblock = c->cloexec = -1;
 	c->shut_after_request = false;
 	c->reused = c->shared = c->broken = c->in_use_counted = false;
 	__atomic_store_n(&c->rewritten, false, __ATOMIC_RELAXED);
@@ -424,10 +425,51 @@ uint32_t conn_take_untold_requests(struct conn *c)
 	return untold;
 }
 
+void conn_note_nonblocking(struct conn_ref ref, int value)
+{
+	int saved_errno = errno;
+
+	if (!conn_ref_lock(ref))
+		return;
+	ref.conn->nonblock = (int8_t)value;
+	pthread_mutex_unlock(&ref.conn->lock);
+	errno = saved_errno;
+}
+
+void conn_note_cloexec(struct conn_ref ref, int value)
+{
+	int saved_errno = errno;
+
+	if (!conn_ref_lock(ref))
+		return;
+	ref.conn->cloexec = (int8_t)value;
+	pthread_mutex_unlock(&ref.conn->lock);
+	errno = saved_errno;
+}
+
+int conn_fd_nonblocking(const struct conn *c, int fd)
+{
+	int flags;
+
+	if (c->nonblock >= 0)
+		return c->nonblock;
+	flags = sys.fcntl(fd, F_GETFL);
+	return flags < 0 ? -1 : (flags & O_NONBLOCK) != 0;
+}
+
+int conn_fd_cloexec(const struct conn *c, int fd)
+{
+	int flags;
+
+	if (c->cloexec >= 0)
+		return c->cloexec;
+	flags = sys.fcntl(fd, F_GETFD);
+	return flags < 0 ? -1 : (flags & FD_CLOEXEC) != 0;
+}
+
 int conn_move_socket_onto(int s, int fd, const struct conn *c)
 {
-	int fd_flags = sys.fcntl(fd, F_GETFD);
-	int rc = sys.dup3(s, fd, fd_flags > 0 && (fd_flags & FD_CLOEXEC) ? O_CLOEXEC : 0);
+	int rc = sys.dup3(s, fd, conn_fd_cloexec(c, fd) > 0 ? O_CLOEXEC : 0);
 
 	sys.close(s);
 	if (rc < 0)

@@ -65,6 +65,12 @@ struct conn {
 
 	enum conn_state state;
 	int fd;			/* the program's descriptor for the socket */
+	/* fd's O_NONBLOCK and FD_CLOEXEC as the hooks saw them set (the
+	 * socket's type, fcntl, ioctl), so that a checkout and a park need
+	 * not ask the kernel: 1, 0, or -1 when they may have changed unseen
+	 * (then the kernel is asked).  conn_fd_nonblocking, conn_fd_cloexec. */
+	int8_t nonblock;
+	int8_t cloexec;
 	bool reused;		/* handed out by the pool */
 	bool shared;		/* another fd refers to this socket (dup) */
 	bool broken;		/* error, shutdown or a call we cannot follow */
@@ -209,6 +215,17 @@ bool conn_may_step_in(const struct conn *c);
  * holds c->lock. */
 uint32_t conn_take_untold_requests(struct conn *c);
 
+/* The program set fd's O_NONBLOCK / FD_CLOEXEC to value (1 or 0), or
+ * changed it where sockpool cannot be sure (-1: ask the kernel from now
+ * on).  Keep errno. */
+void conn_note_nonblocking(struct conn_ref ref, int value);
+void conn_note_cloexec(struct conn_ref ref, int value);
+
+/* Whether c's fd is O_NONBLOCK / FD_CLOEXEC: as recorded, or asked of
+ * the kernel when not known (-1 if the kernel cannot say). */
+int conn_fd_nonblocking(const struct conn *c, int fd);
+int conn_fd_cloexec(const struct conn *c, int fd);
+
 /* Puts socket s under the program's fd (keeping fd's FD_CLOEXEC), in the
  * epoll sets the program put fd in; the socket that was under fd is
  * closed by that.  s is closed either way.  0, or -1.  Caller holds
@@ -249,8 +266,8 @@ uint64_t conn_options_digest(const struct conn *c);
 
 /* Makes pooled socket to_fd, with the given notes and options digest,
  * behave like the program's socket from_fd, and takes over to_fd's option
- * history into c.  Returns from_fd's file status flags (F_GETFL), or -1.
- * Keeps errno. */
+ * history into c.  Returns from_fd's O_NONBLOCK (the one file status flag
+ * carried) or 0, or -1 when it cannot be known.  Keeps errno. */
 int conn_copy_socket_state(struct conn *c, int from_fd, int to_fd, uint32_t to_notes,
 			   uint64_t to_digest);
 

@@ -123,10 +123,10 @@ uint64_t conn_timeout_ms(const struct conn *c, int name)
 uint32_t conn_socket_notes(const struct conn *c, int fd)
 {
 	int saved_errno = errno;
-	int flags = sys.fcntl(fd, F_GETFL);
+	int nonblock = conn_fd_nonblocking(c, fd);
 
 	errno = saved_errno;
-	return c->options_set | (flags >= 0 && (flags & O_NONBLOCK) ? CONN_NOTE_NONBLOCK : 0);
+	return c->options_set | (nonblock > 0 ? CONN_NOTE_NONBLOCK : 0);
 }
 
 /* Reads option i of the program's new socket into c: the value to reset
@@ -205,7 +205,10 @@ int conn_copy_socket_state(struct conn *c, int from_fd, int to_fd, uint32_t to_n
 				     c->options[i].len);
 	}
 	c->options_set |= differ;
-	from_flags = sys.fcntl(from_fd, F_GETFL);
+	/* Only O_NONBLOCK is carried of the file status flags. */
+	from_flags = conn_fd_nonblocking(c, from_fd);
+	if (from_flags >= 0)
+		from_flags = from_flags ? O_NONBLOCK : 0;
 	if (from_flags >= 0 &&
 	    !(from_flags & O_NONBLOCK) != !(to_notes & CONN_NOTE_NONBLOCK)) {
 		int to_flags = sys.fcntl(to_fd, F_GETFL);

@@ -282,6 +282,8 @@ void engine_socket_created(int fd, int domain, int type, int protocol)
 	if (c == NULL)
 		return;
 	c->fd = fd;
+	c->nonblock = (type & SOCK_NONBLOCK) != 0;
+	c->cloexec = (type & SOCK_CLOEXEC) != 0;
 	if (!fdtab_set(fd, c)) {
 		conn_release(c);
 		return;

@@ -69,6 +69,7 @@
 #define SOCKPOOL_CORE_ENGINE_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/socket.h>
 
 #include "config.h"
@@ -131,8 +132,13 @@ void engine_note_option_set(int fd, int level, int name, const void *value, sock
 /* The program's epoll_ctl(epfd, op, fd, event) succeeded. */
 struct epoll_event;
 void engine_note_epoll(int epfd, int op, int fd, const struct epoll_event *event);
-/* The program cleared fd's FD_CLOEXEC (F_SETFD succeeded). */
-void engine_note_inheritable(int fd);
+/* The program's fcntl(fd, F_SETFL or F_SETFD, arg) or ioctl(fd, FIONBIO,
+ * FIOCLEX or FIONCLEX) succeeded: fd's O_NONBLOCK and FD_CLOEXEC are
+ * followed, so that a checkout or a park need not ask the kernel; a
+ * vfork child that lets a socket of ours live past its exec holds it
+ * from then on. */
+void engine_note_fcntl(int fd, int cmd, uintptr_t arg);
+void engine_note_ioctl(int fd, unsigned long request, const void *arg);
 
 /* The program bound fd to a local address (the call succeeded). */
 void engine_socket_bound(int fd);

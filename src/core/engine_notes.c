@@ -6,6 +6,10 @@
  * it; the vfork child's rule (vfork_gate.h: it may only make the parent
  * more careful) is applied here, in one place.
  */
+#include <fcntl.h>
+#include <string.h>
+#include <sys/ioctl.h>
+
 #include "conn.h"
 #include "engine.h"
 #include "fdtab.h"
@@ -42,11 +46,50 @@ void engine_note_epoll(int epfd, int op, int fd, const struct epoll_event *event
 		conn_note_epoll(conn_ref_of_fd(fd), epfd, op, event);
 }
 
-/* A vfork child that lets a socket of ours live past its exec holds the
- * socket from then on; in the process itself, the next fork or spawn is
- * where it matters (engine_before_spawn, the fork handlers). */
-void engine_note_inheritable(int fd)
+/* The new flags of fd.  A vfork child shares the parent's open file
+ * descriptions but not its descriptors: its O_NONBLOCK is the parent's
+ * too (no longer known for sure), its FD_CLOEXEC its own; and a child that
+ * lets a socket of ours live past its exec holds the socket from then on.
+ * In the process itself, inheritance matters at the next fork or spawn
+ * (engine_before_spawn, the fork handlers). */
+static void note_flags(int fd, int nonblock, int cloexec)
 {
-	if (fdtab_get(fd) != NULL && engine_in_vfork_child())
-		conn_note_shared(conn_ref_of_fd(fd));
+	struct conn_ref ref;
+
+	if (fdtab_get(fd) == NULL)
+		return;
+	ref = conn_ref_of_fd(fd);
+	if (engine_in_vfork_child()) {
+		if (nonblock >= 0)
+			conn_note_nonblocking(ref, -1);
+		if (cloexec == 0)
+			conn_note_shared(ref);
+		return;
+	}
+	if (nonblock >= 0)
+		conn_note_nonblocking(ref, nonblock);
+	if (cloexec >= 0)
+		conn_note_cloexec(ref, cloexec);
+}
+
+void engine_note_fcntl(int fd, int cmd, uintptr_t arg)
+{
+	if (cmd == F_SETFL)
+		note_flags(fd, (arg & O_NONBLOCK) != 0, -1);
+	else if (cmd == F_SETFD)
+		note_flags(fd, -1, (arg & FD_CLOEXEC) != 0);
+}
+
+void engine_note_ioctl(int fd, unsigned long request, const void *arg)
+{
+	int on;
+
+	if (request == FIONBIO && arg != NULL) {
+		memcpy(&on, arg, sizeof(on));
+		note_flags(fd, on != 0, -1);
+	} else if (request == FIOCLEX) {
+		note_flags(fd, -1, 1);
+	} else if (request == FIONCLEX) {
+		note_flags(fd, -1, 0);
+	}
 }

@@ -109,11 +109,11 @@ static int eof_socket(int nonblock)
  * unchanged, when that cannot be done.  Caller holds c->lock. */
 static bool park_with_eof(const struct engine_context *ctx, struct conn *c, int fd)
 {
-	int status = sys.fcntl(fd, F_GETFL), eof = -1;
+	int nonblock = conn_fd_nonblocking(c, fd), eof = -1;
 	struct pool_socket s = private_copy(ctx, c, fd);
 
 	if (s.fd >= 0)
-		eof = eof_socket(status >= 0 && (status & O_NONBLOCK) ? SOCK_NONBLOCK : 0);
+		eof = eof_socket(nonblock > 0 ? SOCK_NONBLOCK : 0);
 	if (s.fd < 0 || eof < 0) {
 		log_debug("fd %d: cannot give end-of-file in place of the connection: %s",
 			  fd, strerror(errno));

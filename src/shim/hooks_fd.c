@@ -12,6 +12,8 @@
 #include <stdarg.h>
 #include <stdint.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "../core/engine.h"
@@ -55,10 +57,8 @@ static int fcntl_common(int fd, int cmd, void *arg)
 	if (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC)
 		return after_dup(fd, RETRY_IF_OUT_OF_FDS(sys.fcntl(fd, cmd, arg)));
 	rc = sys.fcntl(fd, cmd, arg);
-	/* A vfork child that lets a socket of ours live past its exec holds
-	 * the socket from then on. */
-	if (cmd == F_SETFD && rc == 0 && !((uintptr_t)arg & FD_CLOEXEC))
-		engine_note_inheritable(fd);
+	if ((cmd == F_SETFL || cmd == F_SETFD) && rc == 0 && fdtab_get(fd) != NULL)
+		engine_note_fcntl(fd, cmd, (uintptr_t)arg);
 	return rc;
 }
 
@@ -95,5 +95,36 @@ SHIM_EXPORT int epoll_ctl(int epfd, int op, int fd, struct epoll_event *event)
 
 	if (rc == 0)
 		engine_note_epoll(epfd, op, fd, event);
+	return rc;
+}
+
+/* ioctl: only FIONBIO, FIOCLEX and FIONCLEX on a managed socket concern
+ * sockpool (the flags a checkout must carry: engine_note_ioctl). */
+static int raw_ioctl(int fd, unsigned long request, void *arg)
+{
+	return (int)syscall(SYS_ioctl, fd, request, arg);
+}
+
+static int (*next_ioctl)(int, unsigned long, ...);
+
+void fd_resolve_all(void)
+{
+	real_resolve((void **)&next_ioctl, "ioctl");
+}
+
+SHIM_EXPORT int ioctl(int fd, unsigned long request, ...)
+{
+	int (*real_ioctl)(int, unsigned long, ...) = __atomic_load_n(&next_ioctl, __ATOMIC_RELAXED);
+	va_list ap;
+	void *arg;
+	int rc;
+
+	va_start(ap, request);
+	arg = va_arg(ap, void *);
+	va_end(ap);
+	rc = real_ioctl != NULL ? real_ioctl(fd, request, arg) : raw_ioctl(fd, request, arg);
+	if (rc == 0 && fdtab_get(fd) != NULL &&
+	    (request == FIONBIO || request == FIOCLEX || request == FIONCLEX))
+		engine_note_ioctl(fd, request, arg);
 	return rc;
 }

@@ -20,6 +20,7 @@ __attribute__((constructor)) static void shim_start(void)
 	real_resolve_all();
 	newfd_resolve_all();
 	unseen_resolve_all();
+	fd_resolve_all();
 	process_resolve_all();
 	engine_start(secure_getenv, program_invocation_short_name);
 	if (engine_active())

@@ -25,6 +25,7 @@ void real_resolve(void **slot, const char *name);
  * hooks_process.c. */
 void newfd_resolve_all(void);
 void unseen_resolve_all(void);
+void fd_resolve_all(void);
 void process_resolve_all(void);
 
 /* vfork.S calls these around the system call (hooks_process.c): the
