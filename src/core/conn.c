@@ -44,6 +44,7 @@ struct conn *conn_acquire(void)
 	c->state = CONN_CANDIDATE;
 	c->fd = -1;
 	c->nonblock = c->cloexec = -1;
+	c->shadow = -1;
 	c->shut_after_request = false;
 	c->reused = c->shared = c->broken = c->in_use_counted = false;
 	__atomic_store_n(&c->rewritten, false, __ATOMIC_RELAXED);
@@ -467,13 +468,38 @@ int conn_fd_cloexec(const struct conn *c, int fd)
 	return flags < 0 ? -1 : (flags & FD_CLOEXEC) != 0;
 }
 
-int conn_move_socket_onto(int s, int fd, const struct conn *c)
+void conn_drop_shadow(struct conn *c)
+{
+	int saved_errno = errno;
+
+	if (c->shadow >= 0 && fd_holds_socket(c->shadow, c->dev, c->inode))
+		sys.close(c->shadow);
+	c->shadow = -1;
+	errno = saved_errno;
+}
+
+int conn_adopt_socket_onto(int s, int fd, struct conn *c)
+{
+	int rc = sys.dup3(s, fd, conn_fd_cloexec(c, fd) > 0 ? O_CLOEXEC : 0);
+
+	if (rc < 0) {
+		sys.close(s);
+		return -1;
+	}
+	conn_drop_shadow(c);	/* of the socket dup3 replaced */
+	c->shadow = s;
+	conn_epoll_attach(c, fd);	/* the sets the program put fd in */
+	return 0;
+}
+
+int conn_move_socket_onto(int s, int fd, struct conn *c)
 {
 	int rc = sys.dup3(s, fd, conn_fd_cloexec(c, fd) > 0 ? O_CLOEXEC : 0);
 
 	sys.close(s);
 	if (rc < 0)
 		return -1;
+	conn_drop_shadow(c);	/* of the socket dup3 replaced */
 	conn_epoll_attach(c, fd);	/* the sets the program put fd in */
 	return 0;
 }

@@ -71,6 +71,12 @@ struct conn {
 	 * (then the kernel is asked).  conn_fd_nonblocking, conn_fd_cloexec. */
 	int8_t nonblock;
 	int8_t cloexec;
+	/* A private duplicate (a high close-on-exec fd) of the socket under
+	 * fd, kept from its checkout for its whole life, -1 when there is
+	 * none: parking it again takes no system call, and a checkout closes
+	 * nothing.  Dropped (closed) whenever another socket takes fd's place
+	 * or the socket is not parked. */
+	int shadow;
 	bool reused;		/* handed out by the pool */
 	bool shared;		/* another fd refers to this socket (dup) */
 	bool broken;		/* error, shutdown or a call we cannot follow */
@@ -228,9 +234,18 @@ int conn_fd_cloexec(const struct conn *c, int fd);
 
 /* Puts socket s under the program's fd (keeping fd's FD_CLOEXEC), in the
  * epoll sets the program put fd in; the socket that was under fd is
- * closed by that.  s is closed either way.  0, or -1.  Caller holds
- * c->lock. */
-int conn_move_socket_onto(int s, int fd, const struct conn *c);
+ * closed by that, and its shadow.  s is closed either way.  0, or -1.
+ * Caller holds c->lock. */
+int conn_move_socket_onto(int s, int fd, struct conn *c);
+
+/* The same for a pooled socket s, which becomes c's shadow instead of
+ * being closed (it is closed on failure). */
+int conn_adopt_socket_onto(int s, int fd, struct conn *c);
+
+/* Closes c's shadow, if it still holds c's socket (the program may have
+ * put another file on that number), and forgets it.  Caller holds c->lock;
+ * keeps errno. */
+void conn_drop_shadow(struct conn *c);
 
 /*
  * Socket options.  A pooled socket moved onto the program's fd must behave

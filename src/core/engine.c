@@ -224,6 +224,40 @@ void engine_fd_reused(int fd)
 		forget_fd(fd);
 }
 
+/* Shadows (conn.h) numbered first to last are closed already. */
+static void forget_shadows(unsigned int first, unsigned int last)
+{
+	int high = __atomic_load_n(&fd_high_water, __ATOMIC_RELAXED);
+
+	for (int fd = 0; fd <= high; fd++) {
+		struct conn_ref ref = conn_ref_of_fd(fd);
+
+		if (ref.conn == NULL || !conn_ref_lock(ref))
+			continue;
+		if (ref.conn->shadow >= 0 && (unsigned int)ref.conn->shadow >= first &&
+		    (unsigned int)ref.conn->shadow <= last)
+			ref.conn->shadow = -1;
+		pthread_mutex_unlock(&ref.conn->lock);
+	}
+}
+
+unsigned engine_drop_shadows(void)
+{
+	int high = __atomic_load_n(&fd_high_water, __ATOMIC_RELAXED);
+	unsigned dropped = 0;
+
+	for (int fd = 0; fd <= high; fd++) {
+		struct conn_ref ref = conn_ref_of_fd(fd);
+
+		if (ref.conn == NULL || !conn_ref_lock(ref))
+			continue;
+		dropped += ref.conn->shadow >= 0;
+		conn_drop_shadow(ref.conn);
+		pthread_mutex_unlock(&ref.conn->lock);
+	}
+	return dropped;
+}
+
 void engine_fds_closed(unsigned int first, unsigned int last)
 {
 	unsigned int high = (unsigned int)__atomic_load_n(&fd_high_water, __ATOMIC_RELAXED);
@@ -234,6 +268,7 @@ void engine_fds_closed(unsigned int first, unsigned int last)
 	for (unsigned int fd = first; fd <= last && fd <= high; fd++)
 		if (fdtab_get((int)fd) != NULL)
 			forget_fd((int)fd);
+	forget_shadows(first, last);
 	pool_forget_fds(&pool, first, last);
 }
 
@@ -312,7 +347,7 @@ static int adopt_idle_socket(struct conn *c, int fd, const struct pool_socket *i
 	c->dev = idle->dev;
 	c->inode = idle->inode;
 	c->idle_since_ms = idle->idle_since_ms;
-	if (conn_move_socket_onto(idle->fd, fd, c) != 0)
+	if (conn_adopt_socket_onto(idle->fd, fd, c) != 0)
 		status_flags = -1;
 	pthread_mutex_unlock(&c->lock);
 	return status_flags;
@@ -514,12 +549,18 @@ int engine_close(int fd)
 		return sys.close(fd);
 	if (!lock_for_close(c)) {
 		/* Not pooled; the conn is left to whoever holds it (a small
-		 * leak in a rare case, instead of a deadlock). */
+		 * leak in a rare case, instead of a deadlock), but not its
+		 * shadow, which would hold the connection open. */
+		int shadow = __atomic_exchange_n(&c->shadow, -1, __ATOMIC_ACQ_REL);
+
+		if (shadow >= 0)
+			sys.close(shadow);
 		log_debug("fd %d: closed while its state was busy: not pooled", fd);
 		errno = saved_errno;
 		return sys.close(fd);
 	}
 	park_at_close(&context, c, fd);
+	conn_drop_shadow(c);	/* not parked: the socket closes with fd */
 	pthread_mutex_unlock(&c->lock);
 	conn_release(c);
 	errno = saved_errno;

@@ -26,7 +26,7 @@ struct engine_context {
 	/* Where private fds go now (fd_budget.h): it follows the fd limit. */
 	int (*private_fd_floor)(void);
 	/* Puts socket s under the program's fd (conn_move_socket_onto). */
-	int (*move_socket_onto)(int s, int fd, const struct conn *c);
+	int (*move_socket_onto)(int s, int fd, struct conn *c);
 };
 
 #endif

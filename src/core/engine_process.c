@@ -52,7 +52,7 @@ bool engine_give_back_idle_fds(void)
 
 	if (!engine_active() || engine_in_vfork_child())
 		return false;
-	closed = pool_close_all_idle(engine_context()->pool);
+	closed = pool_close_all_idle(engine_context()->pool) + engine_drop_shadows();
 	if (closed != 0)
 		log_info("out of descriptors: closed %u idle pooled sockets", closed);
 	errno = saved_errno;

@@ -10,6 +10,11 @@
  * (fd_budget.h); returns the idle sockets the pool may keep. */
 unsigned engine_follow_fd_limit(void);
 
+/* Closes the shadows of every open connection (conn.h), for a program
+ * that ran out of descriptors: a park then duplicates its socket anew.
+ * How many were closed. */
+unsigned engine_drop_shadows(void);
+
 /* The highest fd that ever had a conn. */
 int engine_fd_high_water(void);
 

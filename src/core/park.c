@@ -37,16 +37,19 @@ static uint64_t idle_deadline_ms(const struct engine_context *ctx, const struct 
 }
 
 /* A private duplicate of fd, c's socket, with what the pool keeps beside
- * it; .fd is -1 when no fd is to be had (the fd limit).  Caller holds
- * c->lock. */
-static struct pool_socket private_copy(const struct engine_context *ctx, const struct conn *c,
+ * it: its shadow (taken over), or a new one; .fd is -1 when no fd is to
+ * be had (the fd limit).  Caller holds c->lock. */
+static struct pool_socket private_copy(const struct engine_context *ctx, struct conn *c,
 				       int fd)
 {
 	struct pool_socket s = { .dev = c->dev, .inode = c->inode,
 				 .notes = conn_socket_notes(c, fd),
 				 .digest = conn_options_digest(c), .stats = c->stats };
 
-	s.fd = sys.fcntl(fd, F_DUPFD_CLOEXEC, ctx->private_fd_floor());
+	s.fd = c->shadow;
+	c->shadow = -1;
+	if (s.fd < 0)
+		s.fd = sys.fcntl(fd, F_DUPFD_CLOEXEC, ctx->private_fd_floor());
 	return s;
 }
 
@@ -58,6 +61,8 @@ static void checkin(const struct engine_context *ctx, struct conn *c, struct poo
 {
 	uint64_t deadline = idle_deadline_ms(ctx, c);
 
+	/* A checkin never fails for want of room: the oldest socket makes
+	 * way.  It fails for a socket that is not one (closed meanwhile). */
 	if (pool_checkin(ctx->pool, &c->dest, s, deadline, conn_take_untold_requests(c)) != 0)
 		return;
 	reaper_note_parked();
