@@ -78,6 +78,7 @@ struct conn {
 	 * or the socket is not parked. */
 	int shadow;
 	bool reused;		/* handed out by the pool */
+	bool liveness_unchecked;	/* reused without the pool's look at it */
 	bool shared;		/* another fd refers to this socket (dup) */
 	bool broken;		/* error, shutdown or a call we cannot follow */
 	bool in_use_counted;	/* in this process's in_use_now gauge */

@@ -347,6 +347,7 @@ static int adopt_idle_socket(struct conn *c, int fd, const struct pool_socket *i
 	c->dev = idle->dev;
 	c->inode = idle->inode;
 	c->idle_since_ms = idle->idle_since_ms;
+	c->liveness_unchecked = idle->unchecked;
 	if (conn_adopt_socket_onto(idle->fd, fd, c) != 0)
 		status_flags = -1;
 	pthread_mutex_unlock(&c->lock);
@@ -466,7 +467,8 @@ int engine_connect(int fd, const struct sockaddr *addr, socklen_t len)
 		return sys.connect(fd, addr, len);
 	}
 	stats_open_once();
-	if (pool_checkout(&pool, &key, &idle) >= 0 &&
+	if ((c->nonblock == 0 ? pool_checkout_recent(&pool, &key, &idle)
+			      : pool_checkout(&pool, &key, &idle)) >= 0 &&
 	    (status_flags = adopt_idle_socket(c, fd, &idle)) >= 0) {
 		become_managed(c, &key, true, false, idle.stats);
 		stats_observe(c->stats, SP_HIST_IDLE_AGE,
@@ -545,8 +547,10 @@ int engine_close(int fd)
 
 	/* Plain load first: closing files and pipes costs no atomic swap.  A
 	 * vfork child's close is of its own copy: the parent's fd lives on. */
-	if (fdtab_get(fd) == NULL || engine_in_vfork_child() || (c = fdtab_take(fd)) == NULL)
+	if (fdtab_get(fd) == NULL || engine_in_vfork_child() || (c = fdtab_take(fd)) == NULL) {
+		fdtab_private_touched(fd);
 		return sys.close(fd);
+	}
 	if (!lock_for_close(c)) {
 		/* Not pooled; the conn is left to whoever holds it (a small
 		 * leak in a rare case, instead of a deadlock), but not its

@@ -48,8 +48,8 @@ static struct pool_socket private_copy(const struct engine_context *ctx, struct 
 
 	s.fd = c->shadow;
 	c->shadow = -1;
-	if (s.fd < 0)
-		s.fd = sys.fcntl(fd, F_DUPFD_CLOEXEC, ctx->private_fd_floor());
+	if (s.fd < 0 && (s.fd = sys.fcntl(fd, F_DUPFD_CLOEXEC, ctx->private_fd_floor())) >= 0)
+		fdtab_private_mark(s.fd);
 	return s;
 }
 

@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 
 #include "fd_identity.h"
+#include "fdtab.h"
 #include "../stats/stats_writer.h"
 #include "sys.h"
 
@@ -92,7 +93,8 @@ static void dest_free_if_surplus(struct pool *p, struct pool_dest *d)
  * the same device and inode, as recorded by pool_checkin(). */
 static bool idle_still_ours(struct pool_idle idle)
 {
-	return idle.s.inode != 0 && fd_holds_socket(idle.s.fd, idle.s.dev, idle.s.inode);
+	return idle.s.inode != 0 && (fdtab_private_trusted(idle.s.fd) ||
+				     fd_holds_socket(idle.s.fd, idle.s.dev, idle.s.inode));
 }
 
 /* Closes an idle socket, unless its fd has become someone else's. */
@@ -286,7 +288,8 @@ static int idle_socket_is_alive(int fd)
 	return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
 }
 
-int pool_checkout(struct pool *p, const struct dest_key *key, struct pool_socket *out)
+static int checkout(struct pool *p, const struct dest_key *key, struct pool_socket *out,
+		    bool may_skip_look)
 {
 	int saved_errno = errno;
 
@@ -314,8 +317,16 @@ int pool_checkout(struct pool *p, const struct dest_key *key, struct pool_socket
 
 		if (!idle_still_ours(idle))
 			continue;	/* closed behind our back: not ours to close */
-		if (idle_socket_is_alive(idle.s.fd)) {
+		/* A socket parked a moment ago is not looked at: what its
+		 * server could have done since is rare, and met later (a
+		 * replay for an idempotent request; a look before the first
+		 * non-idempotent one, retry.h). */
+		out->unchecked = may_skip_look && now - idle.idle_since_ms < POOL_UNCHECKED_IDLE_MS;
+		if (out->unchecked || idle_socket_is_alive(idle.s.fd)) {
+			bool unchecked = out->unchecked;
+
 			*out = idle.s;
+			out->unchecked = unchecked;
 			out->idle_since_ms = idle.idle_since_ms;
 			out->stats = stats;
 			errno = saved_errno;
@@ -325,6 +336,16 @@ int pool_checkout(struct pool *p, const struct dest_key *key, struct pool_socket
 		sys.close(idle.s.fd);
 		pool_learn_idle_timeout(p, key, now - idle.idle_since_ms);
 	}
+}
+
+int pool_checkout(struct pool *p, const struct dest_key *key, struct pool_socket *out)
+{
+	return checkout(p, key, out, false);
+}
+
+int pool_checkout_recent(struct pool *p, const struct dest_key *key, struct pool_socket *out)
+{
+	return checkout(p, key, out, true);
 }
 
 void pool_learn_idle_timeout(struct pool *p, const struct dest_key *key,

@@ -65,7 +65,15 @@ struct pool_socket {
 	struct sp_stats_dest *stats;	/* the key's statistics record: given
 					 * to checkin when known (it saves a
 					 * lookup), set by checkout */
+	bool unchecked;		/* set by checkout: idle so briefly that its
+				 * liveness was not looked at */
 };
+
+/* Sockets idle for less than this are handed out without the liveness
+ * look (MSG_PEEK): a server closes an idle connection after its idle
+ * timeout, seconds at the least, and what it might do sooner (a restart)
+ * is met by a replay or a look before a non-idempotent request. */
+#define POOL_UNCHECKED_IDLE_MS 250
 
 struct pool_idle {
 	struct pool_socket s;
@@ -116,6 +124,12 @@ int pool_checkin(struct pool *p, const struct dest_key *key, struct pool_socket 
 /* The newest live idle socket for key, now owned by the caller, with what
  * was given with it; its fd, or -1 when there is none. */
 int pool_checkout(struct pool *p, const struct dest_key *key, struct pool_socket *out);
+
+/* The same, but a socket idle for less than POOL_UNCHECKED_IDLE_MS is
+ * handed out without its liveness look (out->unchecked): for a blocking
+ * program, whose requests sockpool can replay or look at before a
+ * non-idempotent one (retry.h). */
+int pool_checkout_recent(struct pool *p, const struct dest_key *key, struct pool_socket *out);
 
 /* The engine saw a socket to key that had been idle for idle_age_ms fail
  * as if closed by the server. */

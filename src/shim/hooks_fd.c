@@ -25,6 +25,7 @@ static int after_dup(int old_fd, int new_fd)
 {
 	if (new_fd < 0 || new_fd == old_fd)
 		return new_fd;
+	fdtab_private_touched(new_fd);	/* dup2/dup3 onto one of ours */
 	engine_fd_reused(new_fd);
 	engine_note_shared(old_fd);
 	return new_fd;

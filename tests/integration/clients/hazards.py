@@ -124,15 +124,31 @@ def scenario_closeall(port, path, expected):
         except OSError:
             same = False
         check(same, "file on former pool fd %d intact" % fd)
-    # The same once more with close() one by one, and requests after.
+    # The same once more with close() one by one, then files put on the
+    # numbers the pool had (which it still believes it holds: only its
+    # close() hook saw them go), and requests after.
     requests(port, path, expected, 5)
+    pooled = [fd for fd in socket_fds() if fd > 2]
+    check(len(pooled) > 0, "the pool holds a socket again: fds %s" % pooled)
     for fd in range(3, 4096):
         if fd not in files:
             try:
                 os.close(fd)
             except OSError:
                 pass
+    for fd in pooled:
+        f = os.open("/dev/null", os.O_RDONLY)
+        os.dup2(f, fd)
+        if f != fd:
+            os.close(f)
+        files[fd] = os.fstat(fd).st_ino
     check(requests(port, path, expected, 20) == 20, "requests after close() of every fd")
+    for fd, ino in files.items():
+        try:
+            same = os.fstat(fd).st_ino == ino
+        except OSError:
+            same = False
+        check(same, "file on former pool fd %d intact after close() one by one" % fd)
 
 
 def scenario_fdopen(port, path, expected):
