@@ -59,6 +59,8 @@ STAT_SRC  := $(wildcard src/cli/*.c)
 STAT_OBJ  := $(STAT_SRC:%.c=$(BUILD)/obj/%.o)
 SUPERVISE_SRC := $(wildcard src/cli/supervise/*.c)
 SUPERVISE_OBJ := $(SUPERVISE_SRC:%.c=$(BUILD)/obj/%.o)
+BROKER_SRC := $(wildcard src/broker/*.c)
+BROKER_OBJ := $(BROKER_SRC:%.c=$(BUILD)/obj/%.o)
 
 EXAMPLES  := $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c))
 BENCHES   := $(patsubst bench/%.c,$(BUILD)/bench/%,$(wildcard bench/*.c))
@@ -80,6 +82,7 @@ DEPS_BENCH := $(BUILD)/.deps-bench-ok
 MAN_PAGES := $(patsubst man/%.in,$(BUILD)/man/%,$(wildcard man/*.1.in))
 
 all: $(BUILD)/libsockpool.so $(BUILD)/sockpool $(BUILD)/sockpool-stat $(BUILD)/sockpool-supervise \
+	$(BUILD)/sockpool-broker \
 	$(MAN_PAGES) $(EXAMPLES) $(BENCHES)
 
 deps: $(DEPS_BUILD) $(DEPS_TEST) $(DEPS_DEMO) $(DEPS_BENCH)
@@ -121,6 +124,11 @@ $(BUILD)/man/%: man/%.in Makefile
 # sockpool-supervise: what `sockpool --summary` execs (src/cli/supervise/).
 $(BUILD)/sockpool-supervise: $(SUPERVISE_OBJ)
 	$(CC) $(ALLCFLAGS) -o $@ $^
+
+# sockpool-broker: the shared pool (src/broker/), with the statistics
+# writer and dest.c (keys from peer addresses).
+$(BUILD)/sockpool-broker: $(BROKER_OBJ) $(WRITER_OBJ) $(BUILD)/obj/src/core/dest.o
+	$(CC) $(ALLCFLAGS) -o $@ $^ -lpthread
 
 $(BUILD)/examples/%: examples/%.c | $(DEPS_BUILD)
 	@mkdir -p $(@D)
@@ -244,7 +252,7 @@ install: all
 		$(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 755 $(BUILD)/sockpool $(BUILD)/sockpool-stat $(DESTDIR)$(PREFIX)/bin/
 	install -m 644 $(BUILD)/libsockpool.so $(DESTDIR)$(PREFIX)/lib/sockpool/
-	install -m 755 $(BUILD)/sockpool-supervise $(DESTDIR)$(PREFIX)/lib/sockpool/
+	install -m 755 $(BUILD)/sockpool-supervise $(BUILD)/sockpool-broker $(DESTDIR)$(PREFIX)/lib/sockpool/
 	install -m 644 $(MAN_PAGES) $(DESTDIR)$(PREFIX)/share/man/man1/
 
 clean:
