@@ -134,6 +134,11 @@ $(BUILD)/examples/%: examples/%.c | $(DEPS_BUILD)
 	@mkdir -p $(@D)
 	$(CC) $(ALLCFLAGS) -o $@ $< -lpthread
 
+# The hand-off bench speaks the broker's protocol: dest.c makes its keys.
+$(BUILD)/bench/broker_handoff: bench/broker_handoff.c $(BUILD)/obj/src/core/dest.o | $(DEPS_BUILD)
+	@mkdir -p $(@D)
+	$(CC) $(ALLCFLAGS) -o $@ $^
+
 $(BUILD)/bench/%: bench/%.c | $(DEPS_BUILD)
 	@mkdir -p $(@D)
 	$(CC) $(ALLCFLAGS) -o $@ $< -lpthread
@@ -173,12 +178,13 @@ unit-tsan:
 # ASan+UBSan.  Left out: test_launcher checks LD_PRELOAD word for word,
 # which the sanitizer runtime changes; curl hangs with the ASan runtime
 # preloaded even without sockpool, which rules out the tests that run it
-# (passthrough_protocols, soak).
+# (passthrough_protocols, soak, share_*; share_clients runs python
+# processes by the dozen, minutes under ASan).
 SAN_ENV := ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 integration-sanitize:
 	@$(MAKE) --no-print-directory BUILD=$(BUILD)/sanitize SANITIZE=1 all \
 		$(TEST_CLIENTS:$(BUILD)/%=$(BUILD)/sanitize/%)
-	@$(SAN_ENV) EXCLUDE="launcher soak passthrough_protocols" BUILD=$(abspath $(BUILD))/sanitize tests/integration/run.sh
+	@$(SAN_ENV) EXCLUDE="launcher soak passthrough_protocols share_shell_loop share_failures share_clients" BUILD=$(abspath $(BUILD))/sanitize tests/integration/run.sh
 
 # The threaded integration tests with the shim built with ThreadSanitizer.
 TSAN_TESTS := pool_naive_client retry_resets robust_threads_signals
@@ -241,6 +247,7 @@ demo: all $(DEPS_DEMO)
 
 bench: all $(DEPS_BENCH)
 	@BUILD=$(abspath $(BUILD)) bench/run.sh
+	@BUILD=$(abspath $(BUILD)) bench/share.sh
 
 bench-net: all $(DEPS_BENCH)
 	@BUILD=$(abspath $(BUILD)) bench/net.sh
