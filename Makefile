@@ -59,6 +59,8 @@ STAT_SRC  := $(wildcard src/cli/*.c)
 STAT_OBJ  := $(STAT_SRC:%.c=$(BUILD)/obj/%.o)
 SUPERVISE_SRC := $(wildcard src/cli/supervise/*.c)
 SUPERVISE_OBJ := $(SUPERVISE_SRC:%.c=$(BUILD)/obj/%.o)
+BROKER_SRC := $(wildcard src/broker/*.c)
+BROKER_OBJ := $(BROKER_SRC:%.c=$(BUILD)/obj/%.o)
 
 EXAMPLES  := $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c))
 BENCHES   := $(patsubst bench/%.c,$(BUILD)/bench/%,$(wildcard bench/*.c))
@@ -80,6 +82,7 @@ DEPS_BENCH := $(BUILD)/.deps-bench-ok
 MAN_PAGES := $(patsubst man/%.in,$(BUILD)/man/%,$(wildcard man/*.1.in))
 
 all: $(BUILD)/libsockpool.so $(BUILD)/sockpool $(BUILD)/sockpool-stat $(BUILD)/sockpool-supervise \
+	$(BUILD)/sockpool-broker \
 	$(MAN_PAGES) $(EXAMPLES) $(BENCHES)
 
 deps: $(DEPS_BUILD) $(DEPS_TEST) $(DEPS_DEMO) $(DEPS_BENCH)
@@ -122,9 +125,19 @@ $(BUILD)/man/%: man/%.in Makefile
 $(BUILD)/sockpool-supervise: $(SUPERVISE_OBJ)
 	$(CC) $(ALLCFLAGS) -o $@ $^
 
+# sockpool-broker: the shared pool (src/broker/), with the statistics
+# writer and dest.c (keys from peer addresses).
+$(BUILD)/sockpool-broker: $(BROKER_OBJ) $(WRITER_OBJ) $(BUILD)/obj/src/core/dest.o
+	$(CC) $(ALLCFLAGS) -o $@ $^ -lpthread
+
 $(BUILD)/examples/%: examples/%.c | $(DEPS_BUILD)
 	@mkdir -p $(@D)
 	$(CC) $(ALLCFLAGS) -o $@ $< -lpthread
+
+# The hand-off bench speaks the broker's protocol: dest.c makes its keys.
+$(BUILD)/bench/broker_handoff: bench/broker_handoff.c $(BUILD)/obj/src/core/dest.o | $(DEPS_BUILD)
+	@mkdir -p $(@D)
+	$(CC) $(ALLCFLAGS) -o $@ $^
 
 $(BUILD)/bench/%: bench/%.c | $(DEPS_BUILD)
 	@mkdir -p $(@D)
@@ -165,12 +178,13 @@ unit-tsan:
 # ASan+UBSan.  Left out: test_launcher checks LD_PRELOAD word for word,
 # which the sanitizer runtime changes; curl hangs with the ASan runtime
 # preloaded even without sockpool, which rules out the tests that run it
-# (passthrough_protocols, soak).
+# (passthrough_protocols, soak, share_*; share_clients runs python
+# processes by the dozen, minutes under ASan).
 SAN_ENV := ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 integration-sanitize:
 	@$(MAKE) --no-print-directory BUILD=$(BUILD)/sanitize SANITIZE=1 all \
 		$(TEST_CLIENTS:$(BUILD)/%=$(BUILD)/sanitize/%)
-	@$(SAN_ENV) EXCLUDE="launcher soak passthrough_protocols" BUILD=$(abspath $(BUILD))/sanitize tests/integration/run.sh
+	@$(SAN_ENV) EXCLUDE="launcher soak passthrough_protocols share_shell_loop share_failures share_clients" BUILD=$(abspath $(BUILD))/sanitize tests/integration/run.sh
 
 # The threaded integration tests with the shim built with ThreadSanitizer.
 TSAN_TESTS := pool_naive_client retry_resets robust_threads_signals
@@ -233,6 +247,7 @@ demo: all $(DEPS_DEMO)
 
 bench: all $(DEPS_BENCH)
 	@BUILD=$(abspath $(BUILD)) bench/run.sh
+	@BUILD=$(abspath $(BUILD)) bench/share.sh
 
 bench-net: all $(DEPS_BENCH)
 	@BUILD=$(abspath $(BUILD)) bench/net.sh
@@ -244,7 +259,7 @@ install: all
 		$(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 755 $(BUILD)/sockpool $(BUILD)/sockpool-stat $(DESTDIR)$(PREFIX)/bin/
 	install -m 644 $(BUILD)/libsockpool.so $(DESTDIR)$(PREFIX)/lib/sockpool/
-	install -m 755 $(BUILD)/sockpool-supervise $(DESTDIR)$(PREFIX)/lib/sockpool/
+	install -m 755 $(BUILD)/sockpool-supervise $(BUILD)/sockpool-broker $(DESTDIR)$(PREFIX)/lib/sockpool/
 	install -m 644 $(MAN_PAGES) $(DESTDIR)$(PREFIX)/share/man/man1/
 
 clean:

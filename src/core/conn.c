@@ -48,6 +48,7 @@ struct conn *conn_acquire(void)
 	c->shut_after_request = false;
 	c->reused = c->shared = c->broken = c->in_use_counted = false;
 	c->liveness_unchecked = false;
+	c->conn_bound_auth = false;
 	__atomic_store_n(&c->rewritten, false, __ATOMIC_RELAXED);
 	c->options_set = 0;
 	c->refused_option.set = false;

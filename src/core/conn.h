@@ -81,6 +81,7 @@ struct conn {
 	bool liveness_unchecked;	/* reused without the pool's look at it */
 	bool shared;		/* another fd refers to this socket (dup) */
 	bool broken;		/* error, shutdown or a call we cannot follow */
+	bool conn_bound_auth;	/* an earlier life carried Authorization */
 	bool in_use_counted;	/* in this process's in_use_now gauge */
 	/* The exchange in progress was rewritten to keep the connection
 	 * (rewrite.h): the program must read end-of-file after its response,
@@ -268,6 +269,10 @@ void conn_drop_shadow(struct conn *c);
  * refused.
  */
 #define CONN_NOTE_NONBLOCK (1u << 31)	/* the pooled socket is O_NONBLOCK */
+/* The socket carried an Authorization header in some earlier life: it
+ * stays in this process (broker_client.h). */
+#define CONN_NOTE_CONN_AUTH (1u << 30)
+#define CONN_NOTE_FLAGS (CONN_NOTE_NONBLOCK | CONN_NOTE_CONN_AUTH)
 
 /* The program set an option on ref's socket (the call succeeded). */
 void conn_note_option_set(struct conn_ref ref, int level, int name,

@@ -39,8 +39,8 @@ static const struct carried_option {
 	{ IPPROTO_IPV6, IPV6_TCLASS, sizeof(int) },
 };
 #define NCARRIED (sizeof(carried_options) / sizeof(carried_options[0]))
-_Static_assert(NCARRIED <= CONN_CARRIED_MAX && CONN_CARRIED_MAX < 31,
-	       "one notes bit per option, below CONN_NOTE_NONBLOCK");
+_Static_assert(NCARRIED <= CONN_CARRIED_MAX && CONN_CARRIED_MAX < 30,
+	       "one notes bit per option, below CONN_NOTE_FLAGS");
 
 /* Options with no lasting effect on a client connection: TCP_QUICKACK is
  * momentary; address reuse only matters to bind(), which already makes a
@@ -126,7 +126,8 @@ uint32_t conn_socket_notes(const struct conn *c, int fd)
 	int nonblock = conn_fd_nonblocking(c, fd);
 
 	errno = saved_errno;
-	return c->options_set | (nonblock > 0 ? CONN_NOTE_NONBLOCK : 0);
+	return c->options_set | (nonblock > 0 ? CONN_NOTE_NONBLOCK : 0) |
+	       (c->conn_bound_auth || c->http.conn_bound_auth ? CONN_NOTE_CONN_AUTH : 0);
 }
 
 /* Reads option i of the program's new socket into c: the value to reset
@@ -183,12 +184,14 @@ int conn_copy_socket_state(struct conn *c, int from_fd, int to_fd, uint32_t to_n
 			   uint64_t to_digest)
 {
 	int saved_errno = errno;
-	uint32_t differ = c->options_set | (to_notes & ~CONN_NOTE_NONBLOCK);
+	uint32_t differ = c->options_set | (to_notes & ~CONN_NOTE_FLAGS);
 	int from_flags;
+
+	c->conn_bound_auth = (to_notes & CONN_NOTE_CONN_AUTH) != 0;
 
 	/* The same options with the same values on both: a program that sets
 	 * the same ones on every socket costs no system call here. */
-	if ((to_notes & ~CONN_NOTE_NONBLOCK) == c->options_set &&
+	if ((to_notes & ~CONN_NOTE_FLAGS) == c->options_set &&
 	    to_digest == conn_options_digest(c))
 		differ = 0;
 	for (size_t i = 0; i < NCARRIED; i++) {

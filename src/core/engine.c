@@ -26,6 +26,7 @@
 
 #include "../stats/stats_dead.h"
 #include "../stats/stats_writer.h"
+#include "broker_client.h"
 #include "clock.h"
 #include "conn.h"
 #include "engine_context.h"
@@ -166,6 +167,10 @@ void engine_start(config_getenv_fn getenv_fn, const char *program)
 	conn_now_ms = engine_now_ms;
 	conn_connect_succeeded = note_connect_succeeded;
 	reaper_init(&pool);
+	/* SOCKPOOL_BROKER: sockets the pool lets go of go to the shared pool. */
+	broker_client_start(getenv_fn);
+	if (broker_client_enabled())
+		pool.give_away = broker_client_give;
 	snprintf(stats_program, sizeof(stats_program), "%s", program != NULL ? program : "?");
 	__atomic_store_n(&active, true, __ATOMIC_RELEASE);
 	log_info("active: %u idle per destination, %u in all, idle timeout %u ms",
@@ -188,8 +193,10 @@ static void sweep_dead_segments(void)
 
 void engine_stop(void)
 {
-	if (!engine_active())
+	if (!engine_active() || engine_in_vfork_child())
 		return;
+	/* The process is ending: its idle sockets go to the shared pool. */
+	pool_give_all_away(&pool);
 	stats_writer_close(cfg.stats_keep);
 	if (__atomic_load_n(&stats_tried, __ATOMIC_ACQUIRE) ||
 	    __atomic_load_n(&forked_children, __ATOMIC_RELAXED))
@@ -335,6 +342,13 @@ void engine_socket_bound(int fd)
 		forget_fd(fd);
 }
 
+/* An idle socket for key from this process's pool; one just parked goes
+ * back to a blocking program without the liveness look (pool.h). */
+static int pool_take(const struct dest_key *key, struct pool_socket *idle, bool blocking)
+{
+	return blocking ? pool_checkout_recent(&pool, key, idle) : pool_checkout(&pool, key, idle);
+}
+
 /* Moves pooled socket idle_fd onto the program's fd, which becomes that
  * connection.  Returns the fd's file status flags (F_GETFL), or -1
  * leaving fd as it was; idle_fd is closed either way. */
@@ -467,8 +481,9 @@ int engine_connect(int fd, const struct sockaddr *addr, socklen_t len)
 		return sys.connect(fd, addr, len);
 	}
 	stats_open_once();
-	if ((c->nonblock == 0 ? pool_checkout_recent(&pool, &key, &idle)
-			      : pool_checkout(&pool, &key, &idle)) >= 0 &&
+	/* No idle socket here for key: the shared pool may have one. */
+	if ((pool_take(&key, &idle, c->nonblock == 0) >= 0 ||
+	     broker_client_take(&key, &idle) >= 0) &&
 	    (status_flags = adopt_idle_socket(c, fd, &idle)) >= 0) {
 		become_managed(c, &key, true, false, idle.stats);
 		stats_observe(c->stats, SP_HIST_IDLE_AGE,
@@ -607,6 +622,7 @@ void engine_after_fork_child(void)
 	stats_writer_forget();
 	pool_reset_after_fork(&pool);
 	reaper_after_fork_child();
+	broker_client_after_fork_child();
 	conn_reset_after_fork();
 	for (int fd = 0; fd <= high; fd++) {
 		struct conn *c = fdtab_get(fd);

@@ -29,6 +29,9 @@
  *    fstats its private fds, and finding a destination's record may scan
  *    the statistics table and take claim_lock.  The pool never takes a
  *    conn lock.  The reaper (reaper.h) takes it only to close what expired.
+ *  - broker_lock (broker_client.h) is a leaf taken under pool.lock (the
+ *    pool gives away what it has no room for) or alone (a take, which
+ *    waits at most BROKER_CLIENT_ANSWER_MS under it).
  *  - claim_lock (a statistics record being claimed), free_list_lock
  *    (conn.c, recycling conns) and stats_open_lock (engine.c, making the
  *    segment once) are leaves: nothing is taken under them.

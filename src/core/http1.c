@@ -45,8 +45,10 @@ static int on_request_begin(http_parser *p)
 }
 
 #define IDEMPOTENCY_KEY "idempotency-key"
+#define AUTHORIZATION "authorization"
 
-/* Request headers are read only to see Idempotency-Key, by name. */
+/* Request headers are read only to see Idempotency-Key and
+ * Authorization, by name. */
 static int on_request_header_field(http_parser *p, const char *at, size_t len)
 {
 	struct http1_tracker *t = tracker_of(p);
@@ -79,6 +81,9 @@ static int on_request_header_value(http_parser *p, const char *at, size_t len)
 	if (t->request_header_name_len == strlen(IDEMPOTENCY_KEY) &&
 	    strncasecmp(t->request_header_name, IDEMPOTENCY_KEY, strlen(IDEMPOTENCY_KEY)) == 0)
 		t->request_keyed = true;
+	if (t->request_header_name_len == strlen(AUTHORIZATION) &&
+	    strncasecmp(t->request_header_name, AUTHORIZATION, strlen(AUTHORIZATION)) == 0)
+		t->conn_bound_auth = true;
 	return 0;
 }
 

@@ -62,6 +62,11 @@ struct http1_tracker {
 	 * and whether http-parser is inside a request (fast path off). */
 	uint64_t fast_request_body_left;
 	bool request_in_message;
+	/* A request carried an Authorization header: NTLM and Negotiate
+	 * authenticate the connection, not the request, so such a
+	 * connection must never serve another process (broker_client.h).
+	 * Any scheme counts: telling them apart is not worth the risk. */
+	bool conn_bound_auth;
 };
 
 /* Whether plain, whole request and response heads are read by http1.c's

@@ -58,6 +58,7 @@ struct fast_head {
 	bool close, keep_alive;		/* Connection tokens */
 	bool have_length;
 	bool keyed;			/* an Idempotency-Key header */
+	bool auth;			/* an Authorization header */
 	uint64_t length;
 	const char *keep_alive_value;	/* the Keep-Alive header's, or NULL */
 	size_t keep_alive_len;
@@ -123,6 +124,10 @@ static bool fast_header(struct fast_head *h, const char *line, size_t len)
 		return true;
 	case 16:
 		return !name_is(line, name_len, "proxy-connection");
+	case 13:
+		if (name_is(line, name_len, "authorization"))
+			h->auth = true;
+		return true;
 	case 7:
 		return !name_is(line, name_len, "upgrade");
 	default:
@@ -293,6 +298,8 @@ size_t http1_fast_request(struct http1_tracker *t, const char *data, size_t len)
 	t->request_in_message = true;
 	slot = (t->requests_started - 1) % HTTP1_MAX_OUTSTANDING;
 	t->methods[slot] = (uint8_t)method;
+	if (h.auth)
+		t->conn_bound_auth = true;
 	if (method_is_idempotent((unsigned)method) || h.keyed)
 		t->replay_safe |= (uint16_t)(1u << slot);
 	else

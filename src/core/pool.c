@@ -104,6 +104,16 @@ static void idle_close(struct pool_idle idle)
 		sys.close(idle.s.fd);
 }
 
+/* An idle socket the pool has no room for: given away when there is
+ * somewhere to give it (pool.h), else closed. */
+static void idle_let_go(struct pool *p, const struct pool_dest *d, struct pool_idle idle)
+{
+	if (p->give_away == NULL || !idle_still_ours(idle))
+		idle_close(idle);
+	else
+		(void)p->give_away(&d->key, idle.s, idle.idle_since_ms, idle.expires_ms);
+}
+
 /* Removes idle[i] from d, returning it; the caller closes or hands it out. */
 static struct pool_idle dest_take(struct pool *p, struct pool_dest *d, unsigned i)
 {
@@ -223,7 +233,7 @@ static void pool_evict_oldest(struct pool *p, struct pool_dest *keep)
 	}
 	if (oldest == NULL)
 		return;
-	idle_close(dest_take(p, oldest, 0));
+	idle_let_go(p, oldest, dest_take(p, oldest, 0));
 	if (oldest != keep)
 		dest_free_if_surplus(p, oldest);
 }
@@ -260,7 +270,7 @@ int pool_checkin(struct pool *p, const struct dest_key *key, struct pool_socket 
 		goto refuse;
 	}
 	if (d->count == p->max_idle_per_dest)
-		idle_close(dest_take(p, d, 0));
+		idle_let_go(p, d, dest_take(p, d, 0));
 	else if (p->total_idle >= p->max_idle)
 		pool_evict_oldest(p, d);
 	d->idle[d->count++] = (struct pool_idle){
@@ -515,6 +525,22 @@ unsigned pool_idle_count(struct pool *p, const struct dest_key *key)
 	n = d != NULL ? d->count : 0;
 	pthread_mutex_unlock(&p->lock);
 	return n;
+}
+
+void pool_give_all_away(struct pool *p)
+{
+	struct pool_dest *d, *tmp;
+	uint64_t now = p->now_ms();
+
+	if (p->give_away == NULL)
+		return;
+	pthread_mutex_lock(&p->lock);
+	HASH_ITER(hh, p->dests, d, tmp) {
+		dest_close_expired(p, d, now);
+		while (d->count > 0)
+			idle_let_go(p, d, dest_take(p, d, d->count - 1));
+	}
+	pthread_mutex_unlock(&p->lock);
 }
 
 static void pool_free_all(struct pool *p)

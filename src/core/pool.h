@@ -94,8 +94,15 @@ struct pool_dest {
 	struct pool_idle idle[];	/* max_idle_per_dest, oldest first */
 };
 
+/* Where an idle socket the pool lets go of for want of room goes instead
+ * of being closed (the shared pool, broker_client.h): it owns s.fd from
+ * then on.  Called under pool.lock; must not block. */
+typedef bool (*pool_give_away_fn)(const struct dest_key *key, struct pool_socket s,
+				  uint64_t idle_since_ms, uint64_t expires_ms);
+
 struct pool {
 	pthread_mutex_t lock;
+	pool_give_away_fn give_away;	/* NULL: such sockets are closed */
 	struct pool_dest *dests;	/* uthash table keyed by dest_key */
 	unsigned ndests;
 	unsigned total_idle;
@@ -177,6 +184,9 @@ uint64_t pool_next_sweep_ms(const struct pool *p);
 
 /* Idle sockets kept for key. */
 unsigned pool_idle_count(struct pool *p, const struct dest_key *key);
+
+/* Hands every idle socket to p->give_away (the process is ending). */
+void pool_give_all_away(struct pool *p);
 
 /* Closes every idle socket and frees the table. */
 void pool_clear(struct pool *p);

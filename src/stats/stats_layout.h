@@ -23,7 +23,7 @@
 #include <stdint.h>
 
 #define SP_STATS_MAGIC 0x3154534c4f4f5053ULL	/* "SPOOLST1" little-endian */
-#define SP_STATS_VERSION 4u	/* 4: not_pooled_option */
+#define SP_STATS_VERSION 5u	/* 5: the shared pool's counters */
 #define SP_STATS_MAX_DESTS 64u
 #define SP_STATS_PROGRAM_MAX 64u
 #define SP_STATS_FILE_PREFIX "sockpool."
@@ -43,7 +43,12 @@
 	X(BUDGET_REFUSALS, "budget_refusals", "retries refused by the retry budget") \
 	X(ERRORS_PASSED, "errors_passed", "errors handed to the program") \
 	X(IN_USE_NOW, "in_use_now", "managed connections open now")	\
-	X(NOT_POOLED_OPTION, "not_pooled_option", "connections not pooled for a socket option sockpool cannot carry")
+	X(NOT_POOLED_OPTION, "not_pooled_option", "connections not pooled for a socket option sockpool cannot carry") \
+	X(BROKER_TAKEN_BACK, "broker_taken_back", "idle sockets given to the shared pool (broker)") \
+	X(BROKER_HANDED_OUT, "broker_handed_out", "idle sockets the shared pool handed out") \
+	X(BROKER_DROPPED, "broker_dropped", "idle sockets the shared pool closed (server closed, expired, over a cap)") \
+	X(BROKER_REFUSED, "broker_refused", "peers the shared pool refused (another user)") \
+	X(HANDOFF_LOST, "handoff_lost", "sockets lost in a hand-off (MSG_CTRUNC: out of descriptors)")
 
 enum sp_counter {
 #define SP_COUNTER_ENUM(id, name, help) SP_##id,

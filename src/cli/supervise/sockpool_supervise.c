@@ -21,6 +21,12 @@
  * script, where the plain path (no --summary) still execs the command
  * with nothing of sockpool left running.
  *
+ * With --share BROKER (sockpool --share), it also runs BROKER
+ * (sockpool-broker, src/broker/) for the command's whole life on a socket
+ * in a private 0700 directory, and gives the command SOCKPOOL_BROKER: every
+ * process under it shares one pool (share.c).  Without --reader there is
+ * no summary.
+ *
  * The supervisor itself never runs with the shim: LD_PRELOAD is set in
  * the command's environment only.  Not for people to run by hand: the
  * launcher is its one caller, and installs it in PREFIX/lib/sockpool.
@@ -39,6 +45,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "share.h"
+
 #define ME "sockpool"
 #define EXIT_USAGE 2
 
@@ -54,6 +62,7 @@ struct supervise_options {
 	const char *reader;	/* sockpool-stat */
 	const char *preload;	/* LD_PRELOAD for the command */
 	const char *stats_dir;	/* shared directory, or NULL: a private one */
+	const char *broker;	/* sockpool-broker for --share, or NULL */
 	char **command;
 };
 
@@ -191,8 +200,8 @@ static int run_command(const struct supervise_options *opt, const char *dir)
 	}
 	if (pid == 0) {
 		restore_signals(saved, &saved_mask);
-		if (setenv("SOCKPOOL_STATS_DIR", dir, 1) != 0 ||
-		    setenv("SOCKPOOL_STATS_KEEP", "1", 1) != 0 ||
+		if ((dir != NULL && (setenv("SOCKPOOL_STATS_DIR", dir, 1) != 0 ||
+				     setenv("SOCKPOOL_STATS_KEEP", "1", 1) != 0)) ||
 		    setenv("LD_PRELOAD", opt->preload, 1) != 0) {
 			fprintf(stderr, ME ": cannot set the environment: %s\n", strerror(errno));
 			_exit(127);
@@ -287,8 +296,8 @@ static int end_like(int command_status)
 static int usage_error(const char *what)
 {
 	fprintf(stderr, ME "-supervise: %s\n"
-		"Usage: sockpool-supervise --reader SOCKPOOL_STAT --preload LD_PRELOAD"
-		" [--stats-dir DIR] -- command [args...]\n"
+		"Usage: sockpool-supervise [--reader SOCKPOOL_STAT] [--share SOCKPOOL_BROKER]"
+		" --preload LD_PRELOAD [--stats-dir DIR] -- command [args...]\n"
 		"(run by 'sockpool --summary'; see 'sockpool --help')\n", what);
 	return EXIT_USAGE;
 }
@@ -308,14 +317,16 @@ static int parse_options(int argc, char **argv, struct supervise_options *opt)
 			slot = &opt->preload;
 		else if (strcmp(argv[i], "--stats-dir") == 0)
 			slot = &opt->stats_dir;
+		else if (strcmp(argv[i], "--share") == 0)
+			slot = &opt->broker;
 		else
 			return usage_error("unknown option");
 		if (++i >= argc || argv[i][0] == '\0')
 			return usage_error("an option needs a value");
 		*slot = argv[i];
 	}
-	if (opt->reader == NULL || opt->preload == NULL)
-		return usage_error("--reader and --preload are needed");
+	if ((opt->reader == NULL && opt->broker == NULL) || opt->preload == NULL)
+		return usage_error("--preload and --reader or --share are needed");
 	if (i + 1 >= argc)
 		return usage_error("no command given");
 	opt->command = &argv[i + 1];
@@ -326,12 +337,25 @@ int main(int argc, char **argv)
 {
 	struct supervise_options opt;
 	char private_dir[4096];
-	const char *dir;
+	const char *dir = NULL;
 	uint64_t since_ns = 0;
 	int rc = parse_options(argc, argv, &opt), status;
+	struct share share = { .pid = -1 };
 
 	if (rc >= 0)
 		return rc;
+	/* The broker first, so that the command's first process finds it;
+	 * without one, each process keeps its own pool (said by share.c). */
+	if (opt.broker != NULL && share_start(&share, opt.broker) == 0 &&
+	    setenv("SOCKPOOL_BROKER", share.socket_path, 1) != 0)
+		share_stop(&share);
+	if (opt.reader == NULL) {
+		status = run_command(&opt, NULL);
+		share_stop(&share);
+		if (status < 0)
+			return 127;
+		return end_like(status);
+	}
 	if (opt.stats_dir != NULL) {
 		dir = opt.stats_dir;
 		since_ns = realtime_ns();
@@ -341,6 +365,7 @@ int main(int argc, char **argv)
 		dir = private_dir;
 	}
 	status = run_command(&opt, dir);
+	share_stop(&share);
 	if (status < 0) {
 		if (opt.stats_dir == NULL)
 			remove_private_dir(dir);
