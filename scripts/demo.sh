@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# demo.sh: what `make demo` shows.  The naive client (examples/naive_client:
+# demo.sh: what `make demo` shows.  First the naive client (examples/naive_client:
 # a new TCP connection for every request, every body checked) makes 5000
 # requests with 4 threads to a private nginx, first as it is, then under
 # sockpool, and a table compares what nginx and the kernel saw: errors,
 # connections nginx accepted (its stub_status), TIME_WAIT sockets left
 # towards nginx's port, requests per second.  Each run gets an nginx of its
 # own on a fresh loopback port, so the TIME_WAIT counts are each run's own.
+# Then curl in a shell loop (a new process per request: DEMO_LOOP_RUNS runs,
+# default 100) as it is, under sockpool (a pool per process: no gain), and
+# under `sockpool --share` (one pool for all of them).
 #
 #   BUILD=/abs/build scripts/demo.sh      (make demo sets BUILD)
 #   DEMO_REQUESTS=N DEMO_THREADS=T        to change the load
@@ -91,3 +94,43 @@ else
 			n, cb, ca, tb, ta, rb, ra
 	}'
 fi
+
+# ---- curl in a shell loop: processes that make one request each ----
+loop_runs=${DEMO_LOOP_RUNS:-100}
+command -v curl > /dev/null || { echo "(curl is not installed: the shell loop is not shown)"; exit 0; }
+loop_case() {	# name launcher...: sets l_accepted_NAME, l_timewait_NAME, l_seconds_NAME
+	local name=$1 start accepted_before tw_before status=0
+	shift
+	nginx_start
+	accepted_before=$(nginx_accepts)
+	tw_before=$(time_wait_count "$NGINX_PORT")
+	start=$(date +%s%N)
+	"$@" /bin/sh -c 'i=0; while [ "$i" -lt "$1" ]; do
+		curl -sf -o /dev/null "$2" || exit 1; i=$((i + 1)); done' sh "$loop_runs" \
+		"http://127.0.0.1:$NGINX_PORT/index.html" || status=$?
+	printf -v "l_seconds_$name" %s "$(awk -v ns=$(( $(date +%s%N) - start )) 'BEGIN { printf "%.2f", ns / 1e9 }')"
+	printf -v "l_timewait_$name" %s $(( $(time_wait_count "$NGINX_PORT") - tw_before ))
+	printf -v "l_accepted_$name" %s $(( $(nginx_accepts) - accepted_before ))
+	nginx_stop
+	[ "$status" -eq 0 ] || fail "the shell loop ($name) failed with status $status"
+}
+echo
+echo "curl in a shell loop: $loop_runs runs, a new process for each request"
+echo "  running without sockpool, under sockpool, and under sockpool --share..."
+loop_case plain env
+loop_case pooled "$BUILD/sockpool" --
+loop_case shared "$BUILD/sockpool" --share --
+echo
+printf '%-22s %12s %15s %15s
+' "" "without" "with sockpool" "with --share"
+loop_row() {	# label key
+	local a="l_$2_plain" b="l_$2_pooled" c="l_$2_shared"
+	printf '%-22s %12s %15s %15s
+' "$1" "${!a}" "${!b}" "${!c}"
+}
+loop_row "connections accepted" accepted
+loop_row "TIME_WAIT left" timewait
+loop_row "seconds" seconds
+echo
+echo "Each curl process has a pool of its own under plain sockpool, so it gains nothing; with --share the processes pass their idle connection on through a broker: $l_accepted_shared connection(s) for $loop_runs processes."
+
