@@ -166,6 +166,14 @@ static void print_process(FILE *out, const struct stats_snapshot *s,
 			"sockpool cannot carry (sockpool -v names it)\n",
 			s->totals.c[SP_NOT_POOLED_OPTION],
 			s->totals.c[SP_NOT_POOLED_OPTION] == 1 ? "" : "s");
+	/* The shared pool's own line: what it holds and moved. */
+	if (s->totals.c[SP_BROKER_TAKEN_BACK] != 0 || s->totals.c[SP_BROKER_HANDED_OUT] != 0 ||
+	    s->totals.c[SP_BROKER_DROPPED] != 0)
+		fprintf(out, "  shared pool: %" PRIu64 " held, %" PRIu64 " taken back, %" PRIu64
+			" handed out, %" PRIu64 " dropped, %" PRIu64 " peers refused\n",
+			s->totals.c[SP_IDLE_NOW], s->totals.c[SP_BROKER_TAKEN_BACK],
+			s->totals.c[SP_BROKER_HANDED_OUT], s->totals.c[SP_BROKER_DROPPED],
+			s->totals.c[SP_BROKER_REFUSED]);
 }
 
 void text_print_view(FILE *out, const struct view *v, const struct view *prev,
