@@ -51,7 +51,7 @@ for path in sys.argv[1:3]:
         text = f.read()
     assert text.count("\n") == 1 and text.endswith("\n"), "one line"
     doc = json.loads(text)
-    assert doc["schema"] == 3 and doc["layout_version"] == 4, doc.keys()
+    assert doc["schema"] == 4 and doc["layout_version"] == 5, doc.keys()
     assert isinstance(doc["time_ns"], int)
     states = doc["host"]["tcp_states"]
     for s in ["ESTABLISHED", "SYN_SENT", "TIME_WAIT", "CLOSE_WAIT", "LISTEN"]:
