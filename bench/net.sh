@@ -16,10 +16,9 @@
 #     one connection per thread: the limit pooling can approach);
 #   - python requests without a Session (requests_get_loop.py), as it is
 #     and under sockpool;
-#   - curl in a shell loop (curl_loop.sh), a process per request.  Under
-#     sockpool each curl would still start with an empty pool: that case
-#     needs a pool shared between processes (`sockpool --share`), which
-#     does not exist yet; the table keeps its row, marked as such.
+#   - curl in a shell loop (curl_loop.sh), a process per request, as it
+#     is and under `sockpool --share` (one pool for every process: under
+#     plain sockpool each curl would start with an empty pool).
 #
 # For every run: requests/s, the client's latency per request (p50, p99),
 # the connections nginx accepted, and the delay line's CPU use and how late
@@ -60,7 +59,7 @@ port_base=8001
 
 # The cases, in the order they run and are reported.
 cases=(naive1_plain naive1_pool naive1_keep naive8_plain naive8_pool naive8_keep
-	py_plain py_pool curl_plain)
+	py_plain py_pool curl_plain curl_share)
 declare -A label=(
 	[naive1_plain]="naive_client, new connection per request"
 	[naive1_pool]="the same under sockpool"
@@ -71,11 +70,13 @@ declare -A label=(
 	[py_plain]="python requests.get, no Session"
 	[py_pool]="the same under sockpool"
 	[curl_plain]="curl in a shell loop"
+	[curl_share]="the same under sockpool --share"
 )
 declare -A threads=([naive8_plain]=8 [naive8_pool]=8 [naive8_keep]=8)
 # Which run each is compared with.
 declare -A plain_of=([naive1_pool]=naive1_plain [naive1_keep]=naive1_plain
-	[naive8_pool]=naive8_plain [naive8_keep]=naive8_plain [py_pool]=py_plain)
+	[naive8_pool]=naive8_plain [naive8_keep]=naive8_plain [py_pool]=py_plain
+	[curl_share]=curl_plain)
 
 # Requests per run: about 1 to 3 s each at every round trip on 2 CPUs,
 # fewer the longer the round trip; never fewer than 30 (p99 of fewer
@@ -122,6 +123,8 @@ run_case() {	# case rtt rep port
 		status=$? ;;
 	curl_plain) out=$("${in_client[@]}" "$here/curl_loop.sh" "$url" "$n" "$DOCROOT/index.html" \
 		2> "$WORK/client.err") || status=$? ;;
+	curl_share) out=$("${in_client[@]}" "$BUILD/sockpool" --share -- "$here/curl_loop.sh" "$url" \
+		"$n" "$DOCROOT/index.html" 2> "$WORK/client.err") || status=$? ;;
 	esac
 	dl=$(delay_line_report)
 	[ "$status" -eq 0 ] || echo "  $key: exit status $status: $out $(head -c 300 "$WORK/client.err" 2>/dev/null)" >&2
@@ -233,8 +236,6 @@ report_runs() {
 				"$( [ -n "$(field dl_cpu_percent "$line")" ] && echo "$(field dl_cpu_percent "$line") %" || echo -)" \
 				"$(field dl_late_p99_us "$line")"
 		done
-		printf '| %s | curl under `sockpool --share` | 1 | - | not measured: needs the pool shared between processes, which does not exist yet | | | | | | | |\n' \
-			"$(rtt_label "$rtt")"
 	done
 }
 
