@@ -37,7 +37,11 @@
  *    destination only once that time has passed, at most once per
  *    POOL_SWEEP_GAP_MS.  So check-in and checkout stay O(1), and a
  *    program that goes quiet (reaper.h) is cleaned up from that time too.
- *  - One mutex guards the table; only close() and fstat() run under it.
+ *  - One mutex guards the table.  Under it run close() and fstat() of
+ *    idle sockets, a hand-off to the shared pool (give_away, never
+ *    waiting), and finding a destination's statistics record, which may
+ *    scan the statistics table and take its claim_lock (engine.h has the
+ *    lock order).
  */
 #ifndef SOCKPOOL_CORE_POOL_H
 #define SOCKPOOL_CORE_POOL_H
