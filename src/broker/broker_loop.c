@@ -186,31 +186,19 @@ static void hand_out(int fd, const struct broker_msg *m, uint64_t netns, uint64_
 	struct broker_key key = { .dest = m->key, .netns = netns };
 	struct broker_msg reply = { .magic = BROKER_MAGIC, .op = BROKER_REPLY, .key = m->key,
 				    .status = BROKER_NONE };
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} control;
+	union broker_control control;
 	struct iovec iov = { .iov_base = &reply, .iov_len = sizeof(reply) };
 	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
 	struct held_socket h;
 	bool have = store_take(&store, &key, now, &h);
 
 	if (have) {
-		struct cmsghdr *cm;
-
 		reply.status = BROKER_OK;
 		reply.notes = h.notes;
 		reply.digest = h.digest;
 		reply.idle_age_ms = (uint32_t)(now - h.idle_since_ms);
 		reply.keep_ms = (uint32_t)(h.expires_ms - now);
-		memset(&control, 0, sizeof(control));
-		msg.msg_control = control.buf;
-		msg.msg_controllen = sizeof(control.buf);
-		cm = CMSG_FIRSTHDR(&msg);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(cm), &h.fd, sizeof(int));
+		broker_attach_fd(&msg, &control, h.fd);
 	}
 	if (sendmsg(fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL) != (ssize_t)sizeof(reply) && have)
 		stats_count(NULL, SP_BROKER_DROPPED, 1);

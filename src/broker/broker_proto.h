@@ -21,6 +21,8 @@
 #define SOCKPOOL_BROKER_PROTO_H
 
 #include <stdint.h>
+#include <string.h>
+#include <sys/socket.h>
 
 #include "../core/dest.h"
 
@@ -39,6 +41,27 @@ struct broker_msg {
 	uint32_t idle_age_ms;	/* how long it has been idle already */
 	uint32_t keep_ms;	/* how much longer it may stay idle */
 };
+
+/* Room for one descriptor passed with a message (SCM_RIGHTS). */
+union broker_control {
+	char buf[CMSG_SPACE(sizeof(int))];
+	struct cmsghdr align;
+};
+
+/* Makes msg carry fd (SCM_RIGHTS) in control. */
+static inline void broker_attach_fd(struct msghdr *msg, union broker_control *control, int fd)
+{
+	struct cmsghdr *cm;
+
+	memset(control, 0, sizeof(*control));
+	msg->msg_control = control->buf;
+	msg->msg_controllen = sizeof(control->buf);
+	cm = CMSG_FIRSTHDR(msg);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+}
 
 /* The longest socket path an AF_UNIX address holds, NUL included. */
 #define BROKER_PATH_MAX 108

@@ -119,25 +119,12 @@ static bool broker_open(void)
 
 static ssize_t send_msg(const struct broker_msg *m, int fd_to_pass)
 {
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} control;
+	union broker_control control;
 	struct iovec iov = { .iov_base = (void *)m, .iov_len = sizeof(*m) };
 	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
 
-	if (fd_to_pass >= 0) {
-		struct cmsghdr *cm;
-
-		memset(&control, 0, sizeof(control));
-		msg.msg_control = control.buf;
-		msg.msg_controllen = sizeof(control.buf);
-		cm = CMSG_FIRSTHDR(&msg);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(cm), &fd_to_pass, sizeof(int));
-	}
+	if (fd_to_pass >= 0)
+		broker_attach_fd(&msg, &control, fd_to_pass);
 	return sys.sendmsg(broker_fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
 }
 

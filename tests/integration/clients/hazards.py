@@ -102,6 +102,25 @@ def scenario_exec(port, path, expected):
     check(requests(port, path, expected, 5) == 5, "requests after exec")
 
 
+def put_files_on(fds, files):
+    """/dev/null onto each number of fds; files[fd] = its inode."""
+    for fd in fds:
+        f = os.open("/dev/null", os.O_RDONLY)
+        os.dup2(f, fd)
+        if f != fd:
+            os.close(f)
+        files[fd] = os.fstat(fd).st_ino
+
+
+def check_files(files, when):
+    for fd, ino in files.items():
+        try:
+            same = os.fstat(fd).st_ino == ino
+        except OSError:
+            same = False
+        check(same, "file on former pool fd %d intact %s" % (fd, when))
+
+
 def scenario_closeall(port, path, expected):
     requests(port, path, expected, 5)
     pooled = [fd for fd in socket_fds() if fd > 2]
@@ -111,19 +130,9 @@ def scenario_closeall(port, path, expected):
     # Files onto the numbers the pool had: the pool must neither hand them
     # out as sockets nor close them.
     files = {}
-    for fd in pooled:
-        f = os.open("/dev/null", os.O_RDONLY)
-        os.dup2(f, fd)
-        if f != fd:
-            os.close(f)
-        files[fd] = os.fstat(fd).st_ino
+    put_files_on(pooled, files)
     check(requests(port, path, expected, 20) == 20, "requests after closing every fd")
-    for fd, ino in files.items():
-        try:
-            same = os.fstat(fd).st_ino == ino
-        except OSError:
-            same = False
-        check(same, "file on former pool fd %d intact" % fd)
+    check_files(files, "after closerange")
     # The same once more with close() one by one, then files put on the
     # numbers the pool had (which it still believes it holds: only its
     # close() hook saw them go), and requests after.
@@ -136,19 +145,9 @@ def scenario_closeall(port, path, expected):
                 os.close(fd)
             except OSError:
                 pass
-    for fd in pooled:
-        f = os.open("/dev/null", os.O_RDONLY)
-        os.dup2(f, fd)
-        if f != fd:
-            os.close(f)
-        files[fd] = os.fstat(fd).st_ino
+    put_files_on(pooled, files)
     check(requests(port, path, expected, 20) == 20, "requests after close() of every fd")
-    for fd, ino in files.items():
-        try:
-            same = os.fstat(fd).st_ino == ino
-        except OSError:
-            same = False
-        check(same, "file on former pool fd %d intact after close() one by one" % fd)
+    check_files(files, "after close() one by one")
 
 
 def scenario_fdopen(port, path, expected):
