@@ -342,15 +342,6 @@ void conn_note_unseen_send(struct conn_ref ref)
 	pthread_mutex_unlock(&c->lock);
 }
 
-/* Whether every request of the exchange has gone out in full. */
-static bool requests_sent_in_full(const struct conn *c)
-{
-	const struct http1_tracker *t = &c->http;
-
-	return !c->request_blind && t->protocol == HTTP1_HTTP && http1_followed(t) &&
-	       t->requests_done == t->requests_started;
-}
-
 void conn_step_back(struct conn *c)
 {
 	int saved_errno = errno;
@@ -358,8 +349,11 @@ void conn_step_back(struct conn *c)
 	if (!__atomic_load_n(&c->rewritten, __ATOMIC_RELAXED))
 		return;
 	c->broken = true;
-	if (!requests_sent_in_full(c) && !c->request_blind && http1_followed(&c->http)) {
-		c->shut_after_request = true;	/* note_request_bytes comes back */
+	/* A request still going out, and followed: the server must not see
+	 * our end of file before its end (note_request_bytes comes back). */
+	if (!c->request_blind && http1_followed(&c->http) &&
+	    c->http.requests_done != c->http.requests_started) {
+		c->shut_after_request = true;
 		return;
 	}
 	/* A request whose end sockpool cannot see (its body went by

@@ -358,21 +358,14 @@ static int adopt_idle_socket(struct conn *c, int fd, const struct pool_socket *i
 
 	pthread_mutex_lock(&c->lock);
 	status_flags = conn_copy_socket_state(c, fd, idle->fd, idle->notes, idle->digest);
-	c->dev = idle->dev;
-	c->inode = idle->inode;
 	c->idle_since_ms = idle->idle_since_ms;
 	c->liveness_unchecked = idle->unchecked;
 	if (conn_adopt_socket_onto(idle->fd, fd, c) != 0)
 		status_flags = -1;
+	c->dev = idle->dev;	/* the socket now under fd */
+	c->inode = idle->inode;
 	pthread_mutex_unlock(&c->lock);
 	return status_flags;
-}
-
-static bool fd_is_nonblocking(int fd)
-{
-	int flags = sys.fcntl(fd, F_GETFL);
-
-	return flags >= 0 && (flags & O_NONBLOCK);
 }
 
 /* connecting: its non-blocking connect is under way (conn.h).  stats, for
@@ -523,7 +516,7 @@ int engine_connect(int fd, const struct sockaddr *addr, socklen_t len)
 	 * have; one that fails later is retried where the program learns of
 	 * it (retry.h). */
 	saved_errno = errno;
-	if (retry_connect_worth_retrying(&context, &key, saved_errno) && !fd_is_nonblocking(fd)) {
+	if (retry_connect_worth_retrying(&context, &key, saved_errno) && conn_fd_nonblocking(c, fd) == 0) {
 		pthread_mutex_lock(&c->lock);
 		rc = retry_connect(&context, fd, c, &key, saved_errno);
 		saved_errno = errno;

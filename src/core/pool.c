@@ -308,6 +308,7 @@ static int checkout(struct pool *p, const struct dest_key *key, struct pool_sock
 		struct pool_idle idle;
 		struct sp_stats_dest *stats;
 		uint64_t now = p->now_ms();
+		bool unchecked;
 
 		pthread_mutex_lock(&p->lock);
 		pool_sweep_if_due(p, now);
@@ -331,10 +332,8 @@ static int checkout(struct pool *p, const struct dest_key *key, struct pool_sock
 		 * server could have done since is rare, and met later (a
 		 * replay for an idempotent request; a look before the first
 		 * non-idempotent one, retry.h). */
-		out->unchecked = may_skip_look && now - idle.idle_since_ms < POOL_UNCHECKED_IDLE_MS;
-		if (out->unchecked || idle_socket_is_alive(idle.s.fd)) {
-			bool unchecked = out->unchecked;
-
+		unchecked = may_skip_look && now - idle.idle_since_ms < POOL_UNCHECKED_IDLE_MS;
+		if (unchecked || idle_socket_is_alive(idle.s.fd)) {
 			*out = idle.s;
 			out->unchecked = unchecked;
 			out->idle_since_ms = idle.idle_since_ms;

@@ -303,14 +303,11 @@ bool retry_pending_connect(const struct engine_context *ctx, int fd, struct conn
 
 /* ---- data calls ---- */
 
-static bool call_may_block(const struct io_call *call)
+/* Whether the call blocks: c's fd is blocking (conn.h follows it) and
+ * the call does not ask otherwise.  Caller holds c->lock. */
+static bool call_may_block(const struct conn *c, const struct io_call *call)
 {
-	int flags;
-
-	if (call->flags & (MSG_DONTWAIT | MSG_PEEK))
-		return false;
-	flags = sys.fcntl(call->fd, F_GETFL);
-	return flags >= 0 && !(flags & O_NONBLOCK);
+	return !(call->flags & (MSG_DONTWAIT | MSG_PEEK)) && conn_fd_nonblocking(c, call->fd) == 0;
 }
 
 enum retry_failure retry_failure_of(const struct io_call *call, ssize_t result, int err)
@@ -418,7 +415,7 @@ bool retry_recover(const struct engine_context *ctx, struct conn_ref ref,
 		return false;
 	/* glibc may close an fd without our close() (fclose of an fdopen'ed
 	 * socket) and reuse its number: such an fd is never replaced. */
-	if (exchange_recoverable(c, call) && call_may_block(call) &&
+	if (exchange_recoverable(c, call) && call_may_block(c, call) &&
 	    fd_holds_socket(call->fd, c->dev, c->inode))
 		again = replay_exchange(ctx, c, call, why);
 	/* End of file once the response began is how some responses end. */
@@ -489,7 +486,7 @@ void retry_avoid_stale(const struct engine_context *ctx, struct conn_ref ref,
 	c->liveness_unchecked = false;
 	/* Cheapest first: most requests are GETs. */
 	first_bytes(call, &data, &len);
-	if (data == NULL || http1_request_looks_idempotent(data, len) || !call_may_block(call))
+	if (data == NULL || http1_request_looks_idempotent(data, len) || !call_may_block(c, call))
 		goto out;
 	/* Young enough, and alive when looked at (the pool did not look at a
 	 * socket it had just been given: that look is made here). */

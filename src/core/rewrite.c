@@ -117,12 +117,11 @@ bool rewrite_send(const struct engine_context *ctx, struct conn_ref ref,
 	log_debug("fd %d: request rewritten to keep the connection", call->fd);
 	/* The body: one send, as the program's own would have been (it
 	 * blocks or not as the socket does); what it took is reported, and
-	 * an error after the headers went is the next call's to see. */
+	 * an error or a signal after the headers went is a short count, as
+	 * the program's own send would have returned. */
 	if (call->len > header_len) {
-		do
-			body_sent = sys.send(call->fd, data + header_len, call->len - header_len,
-					     call->flags | MSG_NOSIGNAL);
-		while (body_sent < 0 && errno == EINTR);
+		body_sent = sys.send(call->fd, data + header_len, call->len - header_len,
+				     call->flags | MSG_NOSIGNAL);
 		if (body_sent > 0)
 			conn_note_sent(ref, data + header_len, body_sent);
 		else

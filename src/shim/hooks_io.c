@@ -6,7 +6,7 @@
  * pass-through test: one fd-table load, then the real call.  A call on a
  * socket we manage becomes an io_call for engine_io(), which makes it,
  * recovers it when its connection failed and that is safe, and shows the
- * bytes that moved to the conn (io_call.c, retry.c).
+ * bytes that moved to the conn (engine_io.c).
  */
 #include <stdlib.h>
 #include <sys/socket.h>

@@ -35,12 +35,8 @@
 
 #include "../core/engine.h"
 #include "../core/fdtab.h"
+#include "../core/sys.h"
 #include "shim.h"
-
-static int raw_openat(int dirfd, const char *path, int flags, mode_t mode)
-{
-	return (int)syscall(SYS_openat, dirfd, path, flags, mode);
-}
 
 static int raw_pipe2(int fds[2], int flags)
 {
@@ -88,7 +84,6 @@ static int raw_close_range(unsigned int first, unsigned int last, int flags)
 }
 
 static struct {
-	int (*openat)(int, const char *, int, ...);
 	int (*pipe2)(int[2], int);
 	int (*socketpair)(int, int, int, int[2]);
 	int (*eventfd)(unsigned int, int);
@@ -100,7 +95,6 @@ static struct {
 	int (*close_range)(unsigned int, unsigned int, int);
 	void (*closefrom)(int);
 } real = {
-	.openat = (int (*)(int, const char *, int, ...))raw_openat,
 	.pipe2 = raw_pipe2, .socketpair = raw_socketpair, .eventfd = raw_eventfd,
 	.epoll_create1 = raw_epoll_create1, .memfd_create = raw_memfd_create,
 	.timerfd_create = raw_timerfd_create, .signalfd = raw_signalfd,
@@ -109,7 +103,6 @@ static struct {
 
 void newfd_resolve_all(void)
 {
-	real_resolve((void **)&real.openat, "openat");
 	real_resolve((void **)&real.pipe2, "pipe2");
 	real_resolve((void **)&real.socketpair, "socketpair");
 	real_resolve((void **)&real.eventfd, "eventfd");
@@ -153,7 +146,7 @@ SHIM_EXPORT int open(const char *path, int flags, ...)
 	va_start(ap, flags);
 	mode = mode_of(flags, ap);
 	va_end(ap);
-	return fresh_fd(RETRY_IF_OUT_OF_FDS(real.openat(AT_FDCWD, path, flags, mode)));
+	return fresh_fd(RETRY_IF_OUT_OF_FDS(sys.openat(AT_FDCWD, path, flags, mode)));
 }
 
 SHIM_EXPORT int open64(const char *path, int flags, ...)
@@ -164,7 +157,7 @@ SHIM_EXPORT int open64(const char *path, int flags, ...)
 	va_start(ap, flags);
 	mode = mode_of(flags, ap);
 	va_end(ap);
-	return fresh_fd(RETRY_IF_OUT_OF_FDS(real.openat(AT_FDCWD, path, flags | O_LARGEFILE,
+	return fresh_fd(RETRY_IF_OUT_OF_FDS(sys.openat(AT_FDCWD, path, flags | O_LARGEFILE,
 							mode)));
 }
 
@@ -176,7 +169,7 @@ SHIM_EXPORT int openat(int dirfd, const char *path, int flags, ...)
 	va_start(ap, flags);
 	mode = mode_of(flags, ap);
 	va_end(ap);
-	return fresh_fd(RETRY_IF_OUT_OF_FDS(real.openat(dirfd, path, flags, mode)));
+	return fresh_fd(RETRY_IF_OUT_OF_FDS(sys.openat(dirfd, path, flags, mode)));
 }
 
 SHIM_EXPORT int openat64(int dirfd, const char *path, int flags, ...)
@@ -187,19 +180,19 @@ SHIM_EXPORT int openat64(int dirfd, const char *path, int flags, ...)
 	va_start(ap, flags);
 	mode = mode_of(flags, ap);
 	va_end(ap);
-	return fresh_fd(RETRY_IF_OUT_OF_FDS(real.openat(dirfd, path, flags | O_LARGEFILE,
+	return fresh_fd(RETRY_IF_OUT_OF_FDS(sys.openat(dirfd, path, flags | O_LARGEFILE,
 							mode)));
 }
 
 SHIM_EXPORT int creat(const char *path, mode_t mode)
 {
-	return fresh_fd(RETRY_IF_OUT_OF_FDS(real.openat(AT_FDCWD, path,
+	return fresh_fd(RETRY_IF_OUT_OF_FDS(sys.openat(AT_FDCWD, path,
 							O_CREAT | O_WRONLY | O_TRUNC, mode)));
 }
 
 SHIM_EXPORT int creat64(const char *path, mode_t mode)
 {
-	return fresh_fd(RETRY_IF_OUT_OF_FDS(real.openat(AT_FDCWD, path,
+	return fresh_fd(RETRY_IF_OUT_OF_FDS(sys.openat(AT_FDCWD, path,
 				    O_CREAT | O_WRONLY | O_TRUNC | O_LARGEFILE, mode)));
 }
 

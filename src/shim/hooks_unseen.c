@@ -81,48 +81,36 @@ void unseen_resolve_all(void)
 	real_resolve((void **)&real.vdprintf_chk, "__vdprintf_chk");
 }
 
-/* The program sends on fd where no hook sees the bytes. */
-static void sends_unseen(int fd)
-{
-	engine_note_unseen_send(fd);
-}
-
-/* The program may receive on fd where no hook sees the bytes. */
-static void receives_unseen(int fd)
-{
-	engine_note_unfollowed(fd);
-}
-
 SHIM_EXPORT ssize_t sendfile(int out_fd, int in_fd, off_t *offset, size_t count)
 {
-	sends_unseen(out_fd);
+	engine_note_unseen_send(out_fd);
 	return real.sendfile(out_fd, in_fd, offset, count);
 }
 
 SHIM_EXPORT ssize_t sendfile64(int out_fd, int in_fd, off64_t *offset, size_t count)
 {
-	sends_unseen(out_fd);
+	engine_note_unseen_send(out_fd);
 	return real.sendfile64(out_fd, in_fd, offset, count);
 }
 
 SHIM_EXPORT ssize_t splice(int fd_in, loff_t *off_in, int fd_out, loff_t *off_out, size_t len,
 			   unsigned int flags)
 {
-	receives_unseen(fd_in);
-	sends_unseen(fd_out);
+	engine_note_unfollowed(fd_in);
+	engine_note_unseen_send(fd_out);
 	return real.splice(fd_in, off_in, fd_out, off_out, len, flags);
 }
 
 SHIM_EXPORT int sendmmsg(int fd, struct mmsghdr *vec, unsigned int n, int flags)
 {
-	sends_unseen(fd);
+	engine_note_unseen_send(fd);
 	return real.sendmmsg(fd, vec, n, flags);
 }
 
 SHIM_EXPORT int recvmmsg(int fd, struct mmsghdr *vec, unsigned int n, int flags,
 			 struct timespec *timeout)
 {
-	receives_unseen(fd);
+	engine_note_unfollowed(fd);
 	return real.recvmmsg(fd, vec, n, flags, timeout);
 }
 
@@ -136,9 +124,9 @@ SHIM_EXPORT FILE *fdopen(int fd, const char *mode)
 		errno = ENOSYS;
 		return NULL;
 	}
-	receives_unseen(fd);
+	engine_note_unfollowed(fd);
 	if (mode != NULL && strpbrk(mode, "wa+") != NULL)
-		sends_unseen(fd);
+		engine_note_unseen_send(fd);
 	return real.fdopen(fd, mode);
 }
 
@@ -150,7 +138,7 @@ SHIM_EXPORT int vdprintf(int fd, const char *format, va_list ap)
 		errno = ENOSYS;
 		return -1;
 	}
-	sends_unseen(fd);
+	engine_note_unseen_send(fd);
 	return real.vdprintf(fd, format, ap);
 }
 
@@ -175,7 +163,7 @@ SHIM_EXPORT int __vdprintf_chk(int fd, int flag, const char *format, va_list ap)
 		real_resolve((void **)&real.vdprintf_chk, "__vdprintf_chk");
 	if (real.vdprintf_chk == NULL)
 		return vdprintf(fd, format, ap);
-	sends_unseen(fd);
+	engine_note_unseen_send(fd);
 	return real.vdprintf_chk(fd, flag, format, ap);
 }
 

@@ -190,11 +190,12 @@ static int program_socket(unsigned short port, bool nonblocking)
 {
 	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(port),
 				   .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	int fd = fake_socket(AF_INET, nonblocking ? SOCK_NONBLOCK : 0, 0);
+	int type = SOCK_STREAM | (nonblocking ? SOCK_NONBLOCK : 0);
+	int fd = fake_socket(AF_INET, type, 0);
 
 	assert_true(fd >= 0);
 	sockets_made = 0;
-	engine_socket_created(fd, AF_INET, SOCK_STREAM, 0);
+	engine_socket_created(fd, AF_INET, type, 0);
 	assert_int_equal(engine_connect(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
 	connects_made = 0;
 	return fd;
