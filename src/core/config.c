@@ -218,6 +218,7 @@ static void config_set_defaults(struct config *cfg)
 	 * inside Apache), is rare; without this, extensions PHP loads (curl)
 	 * bypass sockpool silently.  README, "php-curl", says more. */
 	cfg->drop_deepbind = true;
+	cfg->speculate = true;
 	cfg->stats = true;
 	cfg->log_level = LOG_LEVEL_WARN;
 	cfg->ndest = 1;		/* one rule matching everything: "*" */
@@ -280,6 +281,8 @@ static int config_parse(struct config *cfg, config_getenv_fn get, char *err,
 		return fail(err, errlen, "SOCKPOOL_REWRITE", v, "expected 0 or 1");
 	if ((v = get("SOCKPOOL_DROP_DEEPBIND")) != NULL && parse_bool(v, &cfg->drop_deepbind) != 0)
 		return fail(err, errlen, "SOCKPOOL_DROP_DEEPBIND", v, "expected 0 or 1");
+	if ((v = get("SOCKPOOL_SPECULATE")) != NULL && parse_bool(v, &cfg->speculate) != 0)
+		return fail(err, errlen, "SOCKPOOL_SPECULATE", v, "expected 0 or 1");
 	if ((v = get("SOCKPOOL_STATS")) != NULL && parse_bool(v, &cfg->stats) != 0)
 		return fail(err, errlen, "SOCKPOOL_STATS", v, "expected 0 or 1");
 	if ((v = get("SOCKPOOL_STATS_KEEP")) != NULL && parse_bool(v, &cfg->stats_keep) != 0)

@@ -40,6 +40,7 @@ struct config {
 	unsigned replay_max_bytes;
 	bool rewrite;
 	bool drop_deepbind;	/* dlopen without RTLD_DEEPBIND (engine.h) */
+	bool speculate;		/* socket() may hand out a pooled socket (speculate.h) */
 	struct dest_rule dest[CONFIG_MAX_RULES];
 	unsigned ndest;
 	struct dest_rule exclude[CONFIG_MAX_RULES];

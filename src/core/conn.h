@@ -25,15 +25,17 @@
 
 #include "dest.h"
 #include "http1.h"
+#include "option_value.h"
+#include "pool.h"
 #include "response_close.h"
 
 struct sp_stats_dest;
 struct epoll_event;
 
-enum conn_state { CONN_CANDIDATE, CONN_MANAGED };
-
-#define CONN_CARRIED_MAX 20		/* options sockpool carries over */
-#define CONN_OPTION_VALUE_MAX 16	/* the largest, struct timeval */
+/* SPECULATIVE: socket() handed out a pooled socket, not yet connected
+ * (speculate.h); it becomes MANAGED at a connect() to its destination, or
+ * a CANDIDATE on a new socket of its own. */
+enum conn_state { CONN_CANDIDATE, CONN_SPECULATIVE, CONN_MANAGED };
 
 #define CONN_EPOLL_MAX 4	/* epoll sets one socket may be in, followed */
 
@@ -50,12 +52,6 @@ struct conn_epoll {
 struct conn_refused_option {
 	bool set;
 	int level, name;
-};
-
-/* A carried option's value, as set on the socket (see below). */
-struct conn_option {
-	uint8_t len;
-	uint8_t value[CONN_OPTION_VALUE_MAX];
 };
 
 struct conn {
@@ -77,6 +73,10 @@ struct conn {
 	 * nothing.  Dropped (closed) whenever another socket takes fd's place
 	 * or the socket is not parked. */
 	int shadow;
+	/* SPECULATIVE: the pooled socket under fd, as the pool gave it (its
+	 * .fd is the shadow), with what is known of it: options and their
+	 * values, O_NONBLOCK, when it was parked.  dest is its destination. */
+	struct pool_socket spec;
 	bool reused;		/* handed out by the pool */
 	bool liveness_unchecked;	/* reused without the pool's look at it */
 	bool shared;		/* another fd refers to this socket (dup) */
@@ -280,6 +280,14 @@ void conn_note_option_set(struct conn_ref ref, int level, int name,
 
 /* What the pool keeps beside fd, c's socket, when it is parked. */
 uint32_t conn_socket_notes(const struct conn *c, int fd);
+
+/* The program's setsockopt on speculative c's fd (speculate.h): an option
+ * sockpool carries is recorded, and set on the pooled socket only when its
+ * value there differs (the pool's record of it is updated); true, with the
+ * call's result in *rc and errno as the call left it.  false for any
+ * other option: only a socket of the program's own may take it. */
+bool conn_speculative_option(struct conn *c, int fd, int level, int name,
+			     const void *value, socklen_t len, int *rc);
 
 /* A digest of the options c's socket carries and their values: equal
  * digests (and notes) mean nothing needs setting at checkout. */

@@ -163,21 +163,55 @@ static uint64_t digest_step(uint64_t h, uint64_t word)
 	return h ^ (h >> 29);
 }
 
-uint64_t conn_options_digest(const struct conn *c)
+static uint64_t values_digest(uint32_t options_set, const struct conn_option *options)
 {
-	uint64_t h = digest_step(0xcbf29ce484222325ULL, c->options_set);
+	uint64_t h = digest_step(0xcbf29ce484222325ULL, options_set);
 
 	/* A word at a time: this runs at every check-out and check-in. */
-	for (uint32_t set = c->options_set; set != 0; set &= set - 1) {
+	for (uint32_t set = options_set; set != 0; set &= set - 1) {
 		unsigned i = (unsigned)__builtin_ctz(set);
 		uint64_t words[CONN_OPTION_VALUE_MAX / 8] = { 0 };
 
-		memcpy(words, c->options[i].value, c->options[i].len);
-		h = digest_step(h, (uint64_t)i << 8 | c->options[i].len);
+		memcpy(words, options[i].value, options[i].len);
+		h = digest_step(h, (uint64_t)i << 8 | options[i].len);
 		for (size_t w = 0; w < CONN_OPTION_VALUE_MAX / 8; w++)
 			h = digest_step(h, words[w]);
 	}
 	return h;
+}
+
+uint64_t conn_options_digest(const struct conn *c)
+{
+	return values_digest(c->options_set, c->options);
+}
+
+bool conn_speculative_option(struct conn *c, int fd, int level, int name,
+			     const void *value, socklen_t len, int *rc)
+{
+	struct pool_socket *pooled = &c->spec;
+	int i = carried_option_index(level, name);
+	uint32_t bit;
+
+	if (i < 0 || value == NULL || len > CONN_OPTION_VALUE_MAX)
+		return false;
+	bit = 1u << i;
+	/* The same value the pooled socket already has: that call succeeded
+	 * once with these very bytes, and would again. */
+	if (!(pooled->notes & bit) || pooled->options[i].len != len ||
+	    memcmp(pooled->options[i].value, value, len) != 0) {
+		*rc = sys.setsockopt(fd, level, name, value, len);
+		if (*rc != 0)
+			return true;
+		pooled->notes |= bit;
+		pooled->options[i].len = (uint8_t)len;
+		memcpy(pooled->options[i].value, value, len);
+		pooled->digest = values_digest(pooled->notes & ~CONN_NOTE_FLAGS, pooled->options);
+	}
+	*rc = 0;
+	c->options_set |= bit;
+	c->options[i].len = (uint8_t)len;
+	memcpy(c->options[i].value, value, len);
+	return true;
 }
 
 int conn_copy_socket_state(struct conn *c, int from_fd, int to_fd, uint32_t to_notes,

@@ -40,6 +40,7 @@
 #include "pool.h"
 #include "reaper.h"
 #include "retry.h"
+#include "speculate.h"
 #include "sys.h"
 #include "vfork_gate.h"
 
@@ -221,8 +222,15 @@ static void forget_fd(int fd)
 {
 	struct conn *c = fdtab_take(fd);
 
-	if (c != NULL)
-		conn_release(c);
+	if (c == NULL)
+		return;
+	if (__atomic_load_n(&c->state, __ATOMIC_RELAXED) == CONN_SPECULATIVE) {
+		pthread_mutex_lock(&c->lock);
+		if (c->state == CONN_SPECULATIVE)
+			speculate_abandon(&context, c);	/* its socket goes back */
+		pthread_mutex_unlock(&c->lock);
+	}
+	conn_release(c);
 }
 
 void engine_fd_reused(int fd)
@@ -272,10 +280,12 @@ void engine_fds_closed(unsigned int first, unsigned int last)
 	/* A vfork child closes its own copies: the parent's stay open. */
 	if (!engine_active() || engine_in_vfork_child())
 		return;
+	/* Shadows first: a speculative socket whose fd went goes back to the
+	 * pool only if its shadow did not go too. */
+	forget_shadows(first, last);
 	for (unsigned int fd = first; fd <= last && fd <= high; fd++)
 		if (fdtab_get((int)fd) != NULL)
 			forget_fd((int)fd);
-	forget_shadows(first, last);
 	pool_forget_fds(&pool, first, last);
 }
 
@@ -309,16 +319,32 @@ void engine_fds_passed(const struct msghdr *msg, bool received)
 	}
 }
 
+/* An idle socket for key from this process's pool; one just parked goes
+ * back to a blocking program without the liveness look (pool.h). */
+static int pool_take(const struct dest_key *key, struct pool_socket *idle, bool blocking)
+{
+	return blocking ? pool_checkout_recent(&pool, key, idle) : pool_checkout(&pool, key, idle);
+}
+
+static bool is_tcp_socket(int domain, int type, int protocol)
+{
+	return (domain == AF_INET || domain == AF_INET6) && (type & 0xf) == SOCK_STREAM &&
+	       (protocol == 0 || protocol == IPPROTO_TCP);
+}
+
+static void note_high_water(int fd)
+{
+	if (fd > __atomic_load_n(&fd_high_water, __ATOMIC_RELAXED))
+		__atomic_store_n(&fd_high_water, fd, __ATOMIC_RELAXED);
+}
+
 void engine_socket_created(int fd, int domain, int type, int protocol)
 {
 	struct conn *c;
 
 	engine_fd_reused(fd);
-	if (fd < 0 || !engine_active() || engine_in_vfork_child())
-		return;
-	if ((domain != AF_INET && domain != AF_INET6) ||
-	    (type & 0xf) != SOCK_STREAM ||
-	    (protocol != 0 && protocol != IPPROTO_TCP))
+	if (fd < 0 || !engine_active() || engine_in_vfork_child() ||
+	    !is_tcp_socket(domain, type, protocol))
 		return;
 	c = conn_acquire();
 	if (c == NULL)
@@ -330,8 +356,39 @@ void engine_socket_created(int fd, int domain, int type, int protocol)
 		conn_release(c);
 		return;
 	}
-	if (fd > __atomic_load_n(&fd_high_water, __ATOMIC_RELAXED))
-		__atomic_store_n(&fd_high_water, fd, __ATOMIC_RELAXED);
+	note_high_water(fd);
+}
+
+int engine_socket_speculate(int domain, int type, int protocol)
+{
+	struct pool_socket idle;
+	struct dest_key key;
+	struct conn *c;
+	int fd;
+
+	if (!engine_active() || !cfg.speculate || !is_tcp_socket(domain, type, protocol) ||
+	    engine_in_vfork_child() || !speculate_worth_trying(domain, &key))
+		return -1;
+	if (pool_take(&key, &idle, !(type & SOCK_NONBLOCK)) < 0)
+		return -1;
+	c = conn_acquire();
+	if (c == NULL) {
+		pool_put_back(&pool, &key, idle);
+		return -1;
+	}
+	fd = speculate_hand_out(&context, c, type, &key, idle);
+	if (fd < 0) {
+		conn_release(c);
+		return -1;
+	}
+	engine_fd_reused(fd);	/* whatever the table still held for the number */
+	if (!fdtab_set(fd, c)) {
+		speculate_settle(&context, c, fd, true);
+		conn_release(c);
+		return fd;
+	}
+	note_high_water(fd);
+	return fd;
 }
 
 void engine_socket_bound(int fd)
@@ -340,13 +397,6 @@ void engine_socket_bound(int fd)
 	 * interchangeable with another, so it is left alone for life. */
 	if (fd >= 0 && !engine_in_vfork_child())
 		forget_fd(fd);
-}
-
-/* An idle socket for key from this process's pool; one just parked goes
- * back to a blocking program without the liveness look (pool.h). */
-static int pool_take(const struct dest_key *key, struct pool_socket *idle, bool blocking)
-{
-	return blocking ? pool_checkout_recent(&pool, key, idle) : pool_checkout(&pool, key, idle);
 }
 
 /* Moves pooled socket idle_fd onto the program's fd, which becomes that
@@ -376,7 +426,7 @@ static void become_managed(struct conn *c, const struct dest_key *key, bool reus
 			   bool connecting, struct sp_stats_dest *stats)
 {
 	pthread_mutex_lock(&c->lock);
-	c->state = CONN_MANAGED;
+	__atomic_store_n(&c->state, CONN_MANAGED, __ATOMIC_RELAXED);
 	c->connecting = connecting;
 	c->reused = reused;
 	c->dest = *key;
@@ -446,6 +496,48 @@ int engine_socket_error(int fd, void *val, socklen_t *len)
 	return rc;
 }
 
+/* c's connect(fd) was answered by a pooled socket, idle as the pool gave
+ * it: c is MANAGED from now on.  What connect() returns. */
+static int connected_reused(struct conn *c, int fd, const struct dest_key *key,
+			    const struct pool_socket *idle, bool nonblock, int saved_errno)
+{
+	become_managed(c, key, true, false, idle->stats);
+	stats_observe(c->stats, SP_HIST_IDLE_AGE, (engine_now_ms() - idle->idle_since_ms) * 1000u);
+	if (log_enabled(LOG_LEVEL_DEBUG)) {
+		char text[DEST_KEY_TEXT_MAX];
+
+		dest_key_format(key, text, sizeof(text));
+		log_debug("fd %d: reusing an idle connection to %s", fd, text);
+	}
+	/* A non-blocking connect never completes at once on Linux TCP; keep
+	 * to what the program is ready for.  The socket is already writable
+	 * with SO_ERROR 0, as after a real completion. */
+	if (nonblock) {
+		errno = EINPROGRESS;
+		return -1;
+	}
+	errno = saved_errno;
+	return 0;
+}
+
+/* connect(fd, key) on a speculative socket (key NULL: a destination not
+ * pooled): whether the pooled socket under fd serves it; if not, fd holds
+ * a fresh socket of the program's from now on (speculate.h). */
+static bool connect_speculative(struct conn *c, int fd, const struct dest_key *key)
+{
+	bool served = false;
+
+	pthread_mutex_lock(&c->lock);
+	if (c->state == CONN_SPECULATIVE) {
+		if (key != NULL && !c->broken)
+			served = speculate_connect(&context, c, fd, key);
+		else
+			speculate_settle(&context, c, fd, true);
+	}
+	pthread_mutex_unlock(&c->lock);
+	return served;
+}
+
 int engine_connect(int fd, const struct sockaddr *addr, socklen_t len)
 {
 	struct conn *c = fdtab_get(fd);
@@ -453,15 +545,27 @@ int engine_connect(int fd, const struct sockaddr *addr, socklen_t len)
 	int rc, status_flags, saved_errno = errno;
 	struct pool_socket idle;
 	uint64_t started_us;
+	bool eligible;
 
 	if (engine_in_vfork_child())
 		return sys.connect(fd, addr, len);
 	if (c != NULL && c->state == CONN_MANAGED)
 		return connect_again(fd, c, addr, len);
-	if (c == NULL || c->state != CONN_CANDIDATE)
+	if (c == NULL)
 		return sys.connect(fd, addr, len);
-	if (dest_key_from_sockaddr(&key, addr, len) != 0 || !config_dest_allowed(&cfg, &key) ||
-	    c->broken) {
+	eligible = dest_key_from_sockaddr(&key, addr, len) == 0 && config_dest_allowed(&cfg, &key);
+	if (eligible)
+		speculate_note_connect(&key);
+	if (__atomic_load_n(&c->state, __ATOMIC_RELAXED) == CONN_SPECULATIVE &&
+	    connect_speculative(c, fd, eligible ? &key : NULL)) {
+		stats_open_once();
+		idle = c->spec;
+		return connected_reused(c, fd, &key, &idle, conn_fd_nonblocking(c, fd) > 0,
+					saved_errno);
+	}
+	if (c->state != CONN_CANDIDATE)
+		return sys.connect(fd, addr, len);
+	if (!eligible || c->broken) {
 		/* The statistics are made here too: a program that is never
 		 * pooled because of an option should see that counted. */
 		if (c->broken && c->refused_option.set && key.family != 0 &&
@@ -477,26 +581,9 @@ int engine_connect(int fd, const struct sockaddr *addr, socklen_t len)
 	/* No idle socket here for key: the shared pool may have one. */
 	if ((pool_take(&key, &idle, c->nonblock == 0) >= 0 ||
 	     broker_client_take(&key, &idle) >= 0) &&
-	    (status_flags = adopt_idle_socket(c, fd, &idle)) >= 0) {
-		become_managed(c, &key, true, false, idle.stats);
-		stats_observe(c->stats, SP_HIST_IDLE_AGE,
-			      (engine_now_ms() - idle.idle_since_ms) * 1000u);
-		if (log_enabled(LOG_LEVEL_DEBUG)) {
-			char text[DEST_KEY_TEXT_MAX];
-
-			dest_key_format(&key, text, sizeof(text));
-			log_debug("fd %d: reusing an idle connection to %s", fd, text);
-		}
-		/* A non-blocking connect never completes at once on Linux TCP;
-		 * keep to what the program is ready for.  The socket is already
-		 * writable with SO_ERROR 0, as after a real completion. */
-		if (status_flags & O_NONBLOCK) {
-			errno = EINPROGRESS;
-			return -1;
-		}
-		errno = saved_errno;
-		return 0;
-	}
+	    (status_flags = adopt_idle_socket(c, fd, &idle)) >= 0)
+		return connected_reused(c, fd, &key, &idle, (status_flags & O_NONBLOCK) != 0,
+					saved_errno);
 	started_us = clock_monotonic_us();
 	rc = sys.connect(fd, addr, len);
 	if (rc == 0 || errno == EINPROGRESS) {
@@ -571,6 +658,8 @@ int engine_close(int fd)
 		errno = saved_errno;
 		return sys.close(fd);
 	}
+	if (c->state == CONN_SPECULATIVE)
+		speculate_abandon(&context, c);	/* never connected: back it goes */
 	park_at_close(&context, c, fd);
 	conn_drop_shadow(c);	/* not parked: the socket closes with fd */
 	pthread_mutex_unlock(&c->lock);
@@ -583,8 +672,11 @@ int engine_close(int fd)
 
 void engine_before_fork(void)
 {
-	if (engine_active())
-		pthread_mutex_lock(&pool.lock);
+	if (!engine_active())
+		return;
+	/* Before the pool's lock: settling takes conn locks, then it. */
+	engine_settle_all(true);
+	pthread_mutex_lock(&pool.lock);
 }
 
 void engine_after_fork_parent(void)
@@ -594,6 +686,9 @@ void engine_after_fork_parent(void)
 	if (!engine_active())
 		return;
 	pthread_mutex_unlock(&pool.lock);
+	/* One made by another thread since engine_before_fork: the child
+	 * holds a copy of the pooled socket under it. */
+	engine_settle_all(false);
 	__atomic_store_n(&forked_children, true, __ATOMIC_RELAXED);
 	/* The child holds copies of every open connection. */
 	for (int fd = 0; fd <= high; fd++)
@@ -623,6 +718,8 @@ void engine_after_fork_child(void)
 		if (c != NULL)
 			conn_adopt_after_fork(c);
 	}
+	/* The same race, seen from the child: its own socket, not the pool's. */
+	engine_settle_all(false);
 	/* The child makes its own segment when it first manages a
 	 * connection of its own. */
 	pthread_mutex_init(&stats_open_lock, NULL);

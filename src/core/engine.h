@@ -73,6 +73,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/select.h>
 #include <sys/socket.h>
 
 #include "config.h"
@@ -91,6 +92,28 @@ bool engine_active(void);
 
 /* socket() returned fd. */
 void engine_socket_created(int fd, int domain, int type, int protocol);
+
+/* The program's socket(domain, type, protocol), made speculatively: a
+ * pooled socket's new fd (speculate.h), or -1 when the call is to be made
+ * for real (then engine_socket_created follows).  Keeps errno. */
+int engine_socket_speculate(int domain, int type, int protocol);
+
+/* Before a call on fd that only a socket of the program's own answers
+ * right: a speculative socket under fd is replaced by one (speculate.h).
+ * The _all form settles every one (before fork, vfork, posix_spawn;
+ * give_back false after a fork: the child may hold the pooled socket);
+ * the others those in a poll set, select sets, or an SCM_RIGHTS message
+ * about to be sent.  Each keeps errno. */
+void engine_settle(int fd);
+void engine_settle_all(bool give_back);
+struct pollfd;
+void engine_settle_polled(const struct pollfd *fds, unsigned long n);
+void engine_settle_selected(int n, const fd_set *read, const fd_set *write,
+			    const fd_set *except);
+void engine_settle_passed(const struct msghdr *msg);
+
+/* The program's setsockopt() on a socket of ours. */
+int engine_setsockopt(int fd, int level, int name, const void *value, socklen_t len);
 
 /* The program's connect(): served from the pool when possible. */
 int engine_connect(int fd, const struct sockaddr *addr, socklen_t len);

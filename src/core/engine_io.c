@@ -88,6 +88,9 @@ ssize_t engine_io(struct io_call *call)
 		conn_note_broken(ref);
 		return io_call_pass(call);
 	}
+	/* Data calls on a socket not yet connected get a fresh socket's
+	 * answer (ENOTCONN, EPIPE...). */
+	engine_settle(call->fd);
 	if (io_call_sends(call) && ref.conn != NULL)
 		retry_avoid_stale(ctx, ref, call);
 	if (io_call_sends(call) && rewrite_send(ctx, ref, call, &n)) {

@@ -21,16 +21,22 @@ void engine_note_shared(int fd)
 		conn_note_shared(conn_ref_of_fd(fd));
 }
 
+/* Both are told before the call they are about: a speculative socket
+ * gets the program's own first (speculate.h). */
 void engine_note_unfollowed(int fd)
 {
-	if (fdtab_get(fd) != NULL)
-		conn_note_broken(conn_ref_of_fd(fd));
+	if (fdtab_get(fd) == NULL)
+		return;
+	engine_settle(fd);
+	conn_note_broken(conn_ref_of_fd(fd));
 }
 
 void engine_note_unseen_send(int fd)
 {
-	if (fdtab_get(fd) != NULL)
-		conn_note_unseen_send(conn_ref_of_fd(fd));
+	if (fdtab_get(fd) == NULL)
+		return;
+	engine_settle(fd);
+	conn_note_unseen_send(conn_ref_of_fd(fd));
 }
 
 void engine_note_option_set(int fd, int level, int name, const void *value, socklen_t len)

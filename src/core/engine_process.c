@@ -66,6 +66,8 @@ void engine_before_spawn(void)
 
 	if (!engine_active())
 		return;
+	/* The child gets a socket of the program's own, not a pooled one. */
+	engine_settle_all(true);
 	for (int fd = 0; fd <= high; fd++) {
 		int flags;
 
@@ -80,8 +82,10 @@ void engine_before_spawn(void)
 
 void engine_fd_given_to_child(int fd)
 {
-	if (engine_active() && fdtab_get(fd) != NULL)
+	if (engine_active() && fdtab_get(fd) != NULL) {
+		engine_settle(fd);
 		conn_note_shared(conn_ref_of_fd(fd));
+	}
 }
 
 void engine_vfork_begins(void)

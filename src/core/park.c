@@ -46,6 +46,7 @@ static struct pool_socket private_copy(const struct engine_context *ctx, struct 
 				 .notes = conn_socket_notes(c, fd),
 				 .digest = conn_options_digest(c), .stats = c->stats };
 
+	memcpy(s.options, c->options, sizeof(s.options));
 	s.fd = c->shadow;
 	c->shadow = -1;
 	if (s.fd < 0 && (s.fd = sys.fcntl(fd, F_DUPFD_CLOEXEC, ctx->private_fd_floor())) >= 0)

@@ -238,6 +238,28 @@ static void pool_evict_oldest(struct pool *p, struct pool_dest *keep)
 		dest_free_if_surplus(p, oldest);
 }
 
+/* Adds idle to d in its place by age (oldest first: a socket parked now
+ * goes at the end), making room first.  Caller holds p->lock. */
+static void dest_insert(struct pool *p, struct pool_dest *d, struct pool_idle idle, uint64_t now)
+{
+	unsigned i;
+
+	if (d->count == p->max_idle_per_dest)
+		idle_let_go(p, d, dest_take(p, d, 0));
+	else if (p->total_idle >= p->max_idle)
+		pool_evict_oldest(p, d);
+	for (i = d->count; i > 0 && d->idle[i - 1].idle_since_ms > idle.idle_since_ms; i--)
+		;
+	memmove(&d->idle[i + 1], &d->idle[i], (d->count - i) * sizeof(d->idle[0]));
+	d->idle[i] = idle;
+	d->count++;
+	if (idle.expires_ms < d->next_expiry_ms)
+		d->next_expiry_ms = idle.expires_ms;
+	pool_lower_next_sweep(p, d, now);
+	p->total_idle++;
+	stats_count(d->stats, SP_IDLE_NOW, 1);
+}
+
 int pool_checkin(struct pool *p, const struct dest_key *key, struct pool_socket s,
 		 uint64_t expires_ms, uint32_t requests)
 {
@@ -269,18 +291,8 @@ int pool_checkin(struct pool *p, const struct dest_key *key, struct pool_socket 
 		pthread_mutex_unlock(&p->lock);
 		goto refuse;
 	}
-	if (d->count == p->max_idle_per_dest)
-		idle_let_go(p, d, dest_take(p, d, 0));
-	else if (p->total_idle >= p->max_idle)
-		pool_evict_oldest(p, d);
-	d->idle[d->count++] = (struct pool_idle){
-		.s = s, .idle_since_ms = now, .expires_ms = expires_ms,
-	};
-	if (expires_ms < d->next_expiry_ms)
-		d->next_expiry_ms = expires_ms;
-	pool_lower_next_sweep(p, d, now);
-	p->total_idle++;
-	stats_count(d->stats, SP_IDLE_NOW, 1);
+	dest_insert(p, d, (struct pool_idle){ .s = s, .idle_since_ms = now, .expires_ms = expires_ms },
+		    now);
 	pthread_mutex_unlock(&p->lock);
 	return 0;
 refuse:
@@ -289,8 +301,24 @@ refuse:
 	return -1;
 }
 
-/* Alive and at a clean boundary: nothing to read, no EOF, no error. */
-static int idle_socket_is_alive(int fd)
+void pool_put_back(struct pool *p, const struct dest_key *key, struct pool_socket s)
+{
+	uint64_t now = p->now_ms();
+	struct pool_dest *d;
+
+	pthread_mutex_lock(&p->lock);
+	d = dest_find_or_add(p, key, s.stats);
+	if (d == NULL || s.expires_ms <= now || now - s.idle_since_ms >= dest_learned_keep_ms(d, now)) {
+		pthread_mutex_unlock(&p->lock);
+		sys.close(s.fd);
+		return;
+	}
+	dest_insert(p, d, (struct pool_idle){ .s = s, .idle_since_ms = s.idle_since_ms,
+					      .expires_ms = s.expires_ms }, now);
+	pthread_mutex_unlock(&p->lock);
+}
+
+bool pool_socket_looks_alive(int fd)
 {
 	char byte;
 	ssize_t n = sys.recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
@@ -333,10 +361,11 @@ static int checkout(struct pool *p, const struct dest_key *key, struct pool_sock
 		 * replay for an idempotent request; a look before the first
 		 * non-idempotent one, retry.h). */
 		unchecked = may_skip_look && now - idle.idle_since_ms < POOL_UNCHECKED_IDLE_MS;
-		if (unchecked || idle_socket_is_alive(idle.s.fd)) {
+		if (unchecked || pool_socket_looks_alive(idle.s.fd)) {
 			*out = idle.s;
 			out->unchecked = unchecked;
 			out->idle_since_ms = idle.idle_since_ms;
+			out->expires_ms = idle.expires_ms;
 			out->stats = stats;
 			errno = saved_errno;
 			return idle.s.fd;

@@ -55,6 +55,7 @@
 #include "budget.h"
 #include "clock.h"
 #include "dest.h"
+#include "option_value.h"
 
 struct sp_stats_dest;
 
@@ -64,8 +65,10 @@ struct pool_socket {
 	dev_t dev;		/* the socket's identity (device, inode), see */
 	ino_t inode;		/* the invariants above; inode 0: not known */
 	uint32_t notes;		/* the caller's, given back at checkout, */
-	uint64_t digest;	/* as is this */
-	uint64_t idle_since_ms;	/* set by checkout: when it was parked */
+	uint64_t digest;	/* as are this */
+	struct conn_option options[CONN_CARRIED_MAX];	/* and these */
+	uint64_t idle_since_ms;	/* set by checkout: when it was parked, */
+	uint64_t expires_ms;	/* and until when the pool would keep it */
 	struct sp_stats_dest *stats;	/* the key's statistics record: given
 					 * to checkin when known (it saves a
 					 * lookup), set by checkout */
@@ -141,6 +144,15 @@ int pool_checkout(struct pool *p, const struct dest_key *key, struct pool_socket
  * program, whose requests sockpool can replay or look at before a
  * non-idempotent one (retry.h). */
 int pool_checkout_recent(struct pool *p, const struct dest_key *key, struct pool_socket *out);
+
+/* Gives back s, taken out by a checkout and not used (its private fd
+ * untouched but for the caller's record in s): it goes back in its place
+ * with its idle time and expiry, or is closed if it has expired. */
+void pool_put_back(struct pool *p, const struct dest_key *key, struct pool_socket s);
+
+/* Whether socket fd, idle, is alive and at a clean boundary: a
+ * non-blocking MSG_PEEK finds nothing to read, no end-of-file, no error. */
+bool pool_socket_looks_alive(int fd);
 
 /* The engine saw a socket to key that had been idle for idle_age_ms fail
  * as if closed by the server. */

@@ -458,16 +458,6 @@ static uint64_t known_idle_timeout_ms(const struct engine_context *ctx, const st
 	return known;
 }
 
-/* Nothing to read, no end-of-file, no error: the server has not closed
- * the idle connection on fd. */
-static bool socket_looks_alive(int fd)
-{
-	char byte;
-	ssize_t n = sys.recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
-
-	return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
-}
-
 void retry_avoid_stale(const struct engine_context *ctx, struct conn_ref ref,
 		       const struct io_call *call)
 {
@@ -491,7 +481,7 @@ void retry_avoid_stale(const struct engine_context *ctx, struct conn_ref ref,
 	/* Young enough, and alive when looked at (the pool did not look at a
 	 * socket it had just been given: that look is made here). */
 	if (ctx->now_ms() - c->idle_since_ms < known_idle_timeout_ms(ctx, c) / 2 &&
-	    (!unchecked || socket_looks_alive(call->fd)))
+	    (!unchecked || pool_socket_looks_alive(call->fd)))
 		goto out;
 	if (fstat(call->fd, &before) != 0)
 		goto out;

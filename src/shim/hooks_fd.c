@@ -36,25 +36,44 @@ SHIM_EXPORT int close(int fd)
 	return engine_close(fd);
 }
 
+/* A copy of a speculative socket is a copy of a fresh one (speculate.h). */
 SHIM_EXPORT int dup(int fd)
 {
+	SETTLE(fd);
 	return after_dup(fd, RETRY_IF_OUT_OF_FDS(sys.dup(fd)));
 }
 
 SHIM_EXPORT int dup2(int fd, int new_fd)
 {
+	if (fd != new_fd)
+		SETTLE(fd);
 	return after_dup(fd, sys.dup2(fd, new_fd));
 }
 
 SHIM_EXPORT int dup3(int fd, int new_fd, int flags)
 {
+	SETTLE(fd);
 	return after_dup(fd, sys.dup3(fd, new_fd, flags));
+}
+
+/* The fcntl calls a speculative socket answers as a fresh one would: the
+ * descriptor flags are the fd's own, and a change of O_NONBLOCK alone is
+ * followed (speculate.h).  The file status flags F_SETFL may also change
+ * (O_APPEND, O_ASYNC, O_DIRECT, O_NOATIME) and the rest need the
+ * program's own socket. */
+static bool fcntl_keeps_speculation(int cmd, void *arg)
+{
+	return cmd == F_GETFD || cmd == F_SETFD || cmd == F_GETFL ||
+	       (cmd == F_SETFL &&
+		((uintptr_t)arg & (O_APPEND | O_ASYNC | O_DIRECT | O_NOATIME)) == 0);
 }
 
 static int fcntl_common(int fd, int cmd, void *arg)
 {
 	int rc;
 
+	if (!fcntl_keeps_speculation(cmd, arg))
+		SETTLE(fd);
 	if (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC)
 		return after_dup(fd, RETRY_IF_OUT_OF_FDS(sys.fcntl(fd, cmd, arg)));
 	rc = sys.fcntl(fd, cmd, arg);
@@ -92,7 +111,10 @@ SHIM_EXPORT int fcntl64(int fd, int cmd, ...)
  * under the fd (conn.h). */
 SHIM_EXPORT int epoll_ctl(int epfd, int op, int fd, struct epoll_event *event)
 {
-	int rc = sys.epoll_ctl(epfd, op, fd, event);
+	int rc;
+
+	SETTLE(fd);	/* a fresh socket's events, not a connected one's */
+	rc = sys.epoll_ctl(epfd, op, fd, event);
 
 	if (rc == 0)
 		engine_note_epoll(epfd, op, fd, event);
@@ -123,6 +145,8 @@ SHIM_EXPORT int ioctl(int fd, unsigned long request, ...)
 	va_start(ap, request);
 	arg = va_arg(ap, void *);
 	va_end(ap);
+	if (request != FIONBIO && request != FIOCLEX && request != FIONCLEX)
+		SETTLE(fd);
 	rc = real_ioctl != NULL ? real_ioctl(fd, request, arg) : raw_ioctl(fd, request, arg);
 	if (rc == 0 && fdtab_get(fd) != NULL &&
 	    (request == FIONBIO || request == FIOCLEX || request == FIONCLEX))

@@ -131,6 +131,8 @@ SHIM_EXPORT ssize_t sendto(int fd, const void *buf, size_t len, int flags,
 
 SHIM_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 {
+	if (msg != NULL && msg->msg_controllen > 0)
+		engine_settle_passed(msg);	/* the receiver gets a fresh socket */
 	if (fdtab_get(fd) == NULL) {
 		ssize_t n = sys.sendmsg(fd, msg, flags);
 

@@ -88,14 +88,7 @@ void process_resolve_all(void)
 }
 
 /* A spawn call made before our constructor: libc's, looked up now. */
-static void *resolved(void **slot, const char *name)
-{
-	if (__atomic_load_n(slot, __ATOMIC_RELAXED) == NULL)
-		real_resolve(slot, name);
-	return __atomic_load_n(slot, __ATOMIC_RELAXED);
-}
-
-#define REAL(field, name) resolved((void **)&real.field, name)
+#define REAL(field, name) real_lazy((void **)&real.field, name)
 
 /* ---- vfork: called from vfork.S only ---- */
 

@@ -17,8 +17,11 @@
 
 SHIM_EXPORT int socket(int domain, int type, int protocol)
 {
-	int fd = RETRY_IF_OUT_OF_FDS(sys.socket(domain, type, protocol));
+	int fd = engine_socket_speculate(domain, type, protocol);
 
+	if (fd >= 0)
+		return fd;
+	fd = RETRY_IF_OUT_OF_FDS(sys.socket(domain, type, protocol));
 	engine_socket_created(fd, domain, type, protocol);
 	return fd;
 }
@@ -34,7 +37,10 @@ SHIM_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
  * learn that a non-blocking connect failed. */
 SHIM_EXPORT int getsockopt(int fd, int level, int name, void *val, socklen_t *len)
 {
-	if (level != SOL_SOCKET || name != SO_ERROR || fdtab_get(fd) == NULL)
+	if (fdtab_get(fd) == NULL)
+		return sys.getsockopt(fd, level, name, val, len);
+	engine_settle(fd);
+	if (level != SOL_SOCKET || name != SO_ERROR)
 		return sys.getsockopt(fd, level, name, val, len);
 	return engine_socket_error(fd, val, len);
 }
@@ -57,23 +63,24 @@ SHIM_EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags
 
 SHIM_EXPORT int shutdown(int fd, int how)
 {
-	engine_note_unfollowed(fd);
+	engine_note_unfollowed(fd);	/* settles a speculative socket first */
 	return sys.shutdown(fd, how);
 }
 
 SHIM_EXPORT int setsockopt(int fd, int level, int name, const void *value,
 			   socklen_t len)
 {
-	int rc = sys.setsockopt(fd, level, name, value, len);
-
-	if (rc == 0)
-		engine_note_option_set(fd, level, name, value, len);
-	return rc;
+	if (fdtab_get(fd) == NULL)
+		return sys.setsockopt(fd, level, name, value, len);
+	return engine_setsockopt(fd, level, name, value, len);
 }
 
 SHIM_EXPORT int bind(int fd, const struct sockaddr *addr, socklen_t len)
 {
-	int rc = sys.bind(fd, addr, len);
+	int rc;
+
+	SETTLE(fd);
+	rc = sys.bind(fd, addr, len);
 
 	if (rc == 0 && fdtab_get(fd) != NULL)
 		engine_socket_bound(fd);

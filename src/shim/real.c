@@ -241,6 +241,13 @@ void real_resolve(void **slot, const char *name)
 		__atomic_store_n(slot, p, __ATOMIC_RELAXED);
 }
 
+void *real_lazy(void **slot, const char *name)
+{
+	if (__atomic_load_n(slot, __ATOMIC_RELAXED) == NULL)
+		real_resolve(slot, name);
+	return __atomic_load_n(slot, __ATOMIC_RELAXED);
+}
+
 #define RESOLVE(name) real_resolve((void **)&sys.name, #name)
 
 void real_resolve_all(void)

@@ -11,6 +11,7 @@
 #include <errno.h>
 
 #include "../core/engine.h"
+#include "../core/fdtab.h"
 
 #define SHIM_EXPORT __attribute__((visibility("default")))
 
@@ -20,6 +21,10 @@ void real_resolve_all(void);
 /* Points *slot at the next definition of name after this library, unless
  * there is none or it is our own (see real.c). */
 void real_resolve(void **slot, const char *name);
+
+/* *slot, or, while it is still NULL (a call made before the constructor),
+ * the next definition of name, looked up now (NULL if there is none). */
+void *real_lazy(void **slot, const char *name);
 
 /* The same for the calls of hooks_newfd.c, hooks_unseen.c and
  * hooks_process.c. */
@@ -32,6 +37,13 @@ void process_resolve_all(void);
  * first before it, the second in the parent with the call's result. */
 void vfork_gate_enter(void);
 int vfork_gate_leave(long result);
+
+/* Before a call on fd that a fresh unconnected socket would answer
+ * differently from a pooled one: one load for an fd that is not ours. */
+#define SETTLE(fd) do {						\
+	if (fdtab_get(fd) != NULL)					\
+		engine_settle(fd);					\
+} while (0)
 
 /* Makes call, an expression that makes an fd and returns it (or 0) or -1;
  * when it failed for want of descriptors and the pool gave idle sockets

@@ -1,0 +1,119 @@
+/*
+ * engine_settle.c: the hooks' way to keep a speculative socket unseen
+ * (speculate.h).  Before any call that a fresh unconnected socket would
+ * answer differently from the pooled one under the fd, the fd is given a
+ * socket of the program's own; the program's setsockopt of an option
+ * sockpool carries is the one use that leaves the guess standing.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/select.h>
+
+#include "conn.h"
+#include "engine.h"
+#include "engine_process.h"
+#include "fdtab.h"
+#include "speculate.h"
+#include "sys.h"
+#include "vfork_gate.h"
+
+static bool speculative(const struct conn *c)
+{
+	return __atomic_load_n(&c->state, __ATOMIC_RELAXED) == CONN_SPECULATIVE;
+}
+
+/* Settles fd's conn if it is still speculative.  give_back: see
+ * speculate_settle. */
+static void settle(int fd, bool give_back)
+{
+	struct conn_ref ref = conn_ref_of_fd(fd);
+
+	if (ref.conn == NULL || !speculative(ref.conn) || !conn_ref_lock(ref))
+		return;
+	if (ref.conn->state == CONN_SPECULATIVE)
+		speculate_settle(engine_context(), ref.conn, fd, give_back);
+	pthread_mutex_unlock(&ref.conn->lock);
+}
+
+void engine_settle(int fd)
+{
+	struct conn *c = fdtab_get(fd);
+
+	/* A vfork child never finds one: the parent settled them all first. */
+	if (c != NULL && speculative(c) && !engine_in_vfork_child())
+		settle(fd, true);
+}
+
+void engine_settle_all(bool give_back)
+{
+	int high = engine_fd_high_water();
+
+	if (speculate_outstanding() == 0)
+		return;
+	for (int fd = 0; fd <= high; fd++) {
+		struct conn *c = fdtab_get(fd);
+
+		if (c != NULL && speculative(c))
+			settle(fd, give_back);
+	}
+}
+
+int engine_setsockopt(int fd, int level, int name, const void *value, socklen_t len)
+{
+	struct conn_ref ref = conn_ref_of_fd(fd);
+	int rc;
+
+	if (ref.conn != NULL && speculative(ref.conn) && !engine_in_vfork_child() &&
+	    conn_ref_lock(ref)) {
+		bool done = ref.conn->state == CONN_SPECULATIVE &&
+			    conn_speculative_option(ref.conn, fd, level, name, value, len, &rc);
+
+		if (!done && ref.conn->state == CONN_SPECULATIVE)
+			speculate_settle(engine_context(), ref.conn, fd, true);
+		pthread_mutex_unlock(&ref.conn->lock);
+		if (done)
+			return rc;
+	}
+	rc = sys.setsockopt(fd, level, name, value, len);
+	if (rc == 0)
+		engine_note_option_set(fd, level, name, value, len);
+	return rc;
+}
+
+void engine_settle_polled(const struct pollfd *fds, unsigned long n)
+{
+	if (speculate_outstanding() == 0)
+		return;
+	for (unsigned long i = 0; i < n; i++)
+		engine_settle(fds[i].fd);
+}
+
+void engine_settle_selected(int n, const fd_set *read, const fd_set *write,
+			    const fd_set *except)
+{
+	if (speculate_outstanding() == 0)
+		return;
+	for (int fd = 0; fd < n && fd < FD_SETSIZE; fd++)
+		if ((read != NULL && FD_ISSET(fd, read)) || (write != NULL && FD_ISSET(fd, write)) ||
+		    (except != NULL && FD_ISSET(fd, except)))
+			engine_settle(fd);
+}
+
+void engine_settle_passed(const struct msghdr *msg)
+{
+	if (speculate_outstanding() == 0 || msg->msg_controllen == 0)
+		return;
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(msg); cm != NULL;
+	     cm = CMSG_NXTHDR((struct msghdr *)msg, cm)) {
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS ||
+		    cm->cmsg_len < CMSG_LEN(0))
+			continue;
+		for (size_t i = 0; i < (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int); i++) {
+			int fd;
+
+			memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof(fd));
+			engine_settle(fd);
+		}
+	}
+}
