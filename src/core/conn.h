@@ -289,6 +289,12 @@ uint32_t conn_socket_notes(const struct conn *c, int fd);
 bool conn_speculative_option(struct conn *c, int fd, int level, int name,
 			     const void *value, socklen_t len, int *rc);
 
+/* Whether speculative c's pooled socket, as the program set it up, is as
+ * a checkout would make it: each option it carries that the program did
+ * not set holds the value a new socket has (as last read from one).  If
+ * so, c takes those into its record.  Caller holds c->lock. */
+bool conn_speculative_options_fit(struct conn *c);
+
 /* A digest of the options c's socket carries and their values: equal
  * digests (and notes) mean nothing needs setting at checkout. */
 uint64_t conn_options_digest(const struct conn *c);

@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <pthread.h>
 #include <string.h>
 #include <sys/time.h>
 
@@ -130,6 +131,65 @@ uint32_t conn_socket_notes(const struct conn *c, int fd)
 	       (c->conn_bound_auth || c->http.conn_bound_auth ? CONN_NOTE_CONN_AUTH : 0);
 }
 
+/* The value option i had on a new socket of each family, as last read
+ * (read_default_option): a pooled socket whose record holds just that
+ * value needs no reset for a program that leaves the option alone.  Kept
+ * under a lock: it is read only when a speculative socket carries an
+ * option its program did not set. */
+static struct {
+	pthread_mutex_t lock;
+	bool known[2][NCARRIED];
+	struct conn_option value[2][NCARRIED];
+} defaults = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+static int family_index(int family)
+{
+	return family == AF_INET ? 0 : family == AF_INET6 ? 1 : -1;
+}
+
+static void remember_default(int family, size_t i, const struct conn_option *v)
+{
+	int f = family_index(family);
+
+	if (f < 0)
+		return;
+	pthread_mutex_lock(&defaults.lock);
+	defaults.value[f][i] = *v;
+	defaults.known[f][i] = true;
+	pthread_mutex_unlock(&defaults.lock);
+}
+
+bool conn_speculative_options_fit(struct conn *c)
+{
+	uint32_t extra = c->spec.notes & ~CONN_NOTE_FLAGS & ~c->options_set;
+	int f = family_index(c->dest.family);
+	bool fit = true;
+
+	if (extra == 0)
+		return true;
+	if (f < 0)
+		return false;
+	pthread_mutex_lock(&defaults.lock);
+	for (uint32_t set = extra; set != 0 && fit; set &= set - 1) {
+		unsigned i = (unsigned)__builtin_ctz(set);
+		const struct conn_option *d = &defaults.value[f][i], *v = &c->spec.options[i];
+
+		fit = defaults.known[f][i] && d->len == v->len && memcmp(d->value, v->value, v->len) == 0;
+	}
+	pthread_mutex_unlock(&defaults.lock);
+	if (!fit)
+		return false;
+	/* c's socket carries them from now on, as a checkout's reset would
+	 * have left them. */
+	for (uint32_t set = extra; set != 0; set &= set - 1) {
+		unsigned i = (unsigned)__builtin_ctz(set);
+
+		c->options[i] = c->spec.options[i];
+	}
+	c->options_set |= extra;
+	return true;
+}
+
 /* Reads option i of the program's new socket into c: the value to reset
  * it to on a pooled socket that had it set.  A buffer size reads back
  * doubled, so half is set.  (Setting it locks the size against autotuning,
@@ -152,6 +212,7 @@ static bool read_default_option(struct conn *c, size_t i, int from_fd)
 		size /= 2;
 		memcpy(v->value, &size, sizeof(size));
 	}
+	remember_default(c->dest.family, i, v);
 	return true;
 }
 

@@ -402,11 +402,13 @@ void engine_socket_bound(int fd)
 /* Moves pooled socket idle_fd onto the program's fd, which becomes that
  * connection.  Returns the fd's file status flags (F_GETFL), or -1
  * leaving fd as it was; idle_fd is closed either way. */
-static int adopt_idle_socket(struct conn *c, int fd, const struct pool_socket *idle)
+static int adopt_idle_socket(struct conn *c, int fd, const struct dest_key *key,
+			     const struct pool_socket *idle)
 {
 	int status_flags;
 
 	pthread_mutex_lock(&c->lock);
+	c->dest = *key;	/* the family of the defaults read (conn.h) */
 	status_flags = conn_copy_socket_state(c, fd, idle->fd, idle->notes, idle->digest);
 	c->idle_since_ms = idle->idle_since_ms;
 	c->liveness_unchecked = idle->unchecked;
@@ -565,7 +567,9 @@ int engine_connect(int fd, const struct sockaddr *addr, socklen_t len)
 	}
 	if (c->state != CONN_CANDIDATE)
 		return sys.connect(fd, addr, len);
-	if (!eligible || c->broken) {
+	/* Shared (a dup, a child's copy): the other fd would keep the socket
+	 * the program made while this one got another; it connects as is. */
+	if (!eligible || c->broken || c->shared) {
 		/* The statistics are made here too: a program that is never
 		 * pooled because of an option should see that counted. */
 		if (c->broken && c->refused_option.set && key.family != 0 &&
@@ -581,7 +585,7 @@ int engine_connect(int fd, const struct sockaddr *addr, socklen_t len)
 	/* No idle socket here for key: the shared pool may have one. */
 	if ((pool_take(&key, &idle, c->nonblock == 0) >= 0 ||
 	     broker_client_take(&key, &idle) >= 0) &&
-	    (status_flags = adopt_idle_socket(c, fd, &idle)) >= 0)
+	    (status_flags = adopt_idle_socket(c, fd, &key, &idle)) >= 0)
 		return connected_reused(c, fd, &key, &idle, (status_flags & O_NONBLOCK) != 0,
 					saved_errno);
 	started_us = clock_monotonic_us();

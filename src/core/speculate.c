@@ -131,11 +131,10 @@ static void give_back(const struct engine_context *ctx, struct conn *c, int nonb
 bool speculate_connect(const struct engine_context *ctx, struct conn *c, int fd,
 		       const struct dest_key *key)
 {
-	uint32_t pooled_options = c->spec.notes & ~CONN_NOTE_FLAGS;
 	bool alive = true;
 	int nonblock;
 
-	if (memcmp(key, &c->dest, sizeof(*key)) == 0 && (pooled_options & ~c->options_set) == 0) {
+	if (memcmp(key, &c->dest, sizeof(*key)) == 0 && conn_speculative_options_fit(c)) {
 		/* The pool did not look at a socket just parked, for a blocking
 		 * program (pool.h); one that has turned non-blocking since gets
 		 * the look now. */
