@@ -101,7 +101,7 @@ static void usage(FILE *out)
 	fprintf(out,
 "\n"
 "JSON (--json), one document on one line; keys are only ever added:\n"
-"  {\"schema\":4, \"layout_version\":5, \"time_ns\":N,\n"
+"  {\"schema\":5, \"layout_version\":6, \"time_ns\":N,\n"
 "   \"host\":{\"tcp_states\":{\"ESTABLISHED\":N,...},\"unparsed_lines\":N,\"cut\":B}\n"
 "          or {\"error\":S},\n"
 "   \"histogram_buckets_us\":[2,4,...,2147483648,null]  (upper bounds),\n"

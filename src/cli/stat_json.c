@@ -7,7 +7,8 @@
  * time_ns, host, histogram_buckets_us, histograms, in_use_now,
  * max_destinations; 3: not_pooled_option; 4: the shared pool's
  * broker_taken_back, broker_handed_out, broker_dropped, broker_refused,
- * handoff_lost).  The full schema is in `sockpool-stat --help`.
+ * handoff_lost; 5: speculated, speculation_settled).  The full schema is
+ * in `sockpool-stat --help`.
  * Counters are JSON integers (a consumer that parses numbers as doubles
  * loses precision above 2^53, as it would with any counter); gauges are
  * signed.
@@ -20,7 +21,7 @@
 #include "stat_escape.h"
 #include "stat_output.h"
 
-#define JSON_SCHEMA 4
+#define JSON_SCHEMA 5
 
 static void json_counters(FILE *out, const struct sp_stats_counters *c)
 {

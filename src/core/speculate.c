@@ -101,6 +101,7 @@ int speculate_hand_out(const struct engine_context *ctx, struct conn *c, int typ
 	c->dest = *key;
 	c->spec = idle;
 	__atomic_add_fetch(&outstanding, 1, __ATOMIC_RELAXED);
+	stats_count(idle.stats, SP_SPECULATED, 1);
 	errno = saved_errno;
 	return fd;
 }
@@ -190,6 +191,7 @@ void speculate_settle(const struct engine_context *ctx, struct conn *c, int fd, 
 	} else {
 		conn_drop_shadow(c);
 	}
+	stats_count(c->spec.stats, SP_SPECULATION_SETTLED, 1);
 	speculation_over(c);
 	note_wrong_guess();
 	errno = saved_errno;

@@ -23,7 +23,7 @@
 #include <stdint.h>
 
 #define SP_STATS_MAGIC 0x3154534c4f4f5053ULL	/* "SPOOLST1" little-endian */
-#define SP_STATS_VERSION 5u	/* 5: the shared pool's counters */
+#define SP_STATS_VERSION 6u	/* 6: the speculation counters */
 #define SP_STATS_MAX_DESTS 64u
 #define SP_STATS_PROGRAM_MAX 64u
 #define SP_STATS_FILE_PREFIX "sockpool."
@@ -48,7 +48,9 @@
 	X(BROKER_HANDED_OUT, "broker_handed_out", "idle sockets the shared pool handed out") \
 	X(BROKER_DROPPED, "broker_dropped", "idle sockets the shared pool closed (server closed, expired, over a cap)") \
 	X(BROKER_REFUSED, "broker_refused", "peers the shared pool refused (another user)") \
-	X(HANDOFF_LOST, "handoff_lost", "sockets lost in a hand-off (MSG_CTRUNC: out of descriptors)")
+	X(HANDOFF_LOST, "handoff_lost", "sockets lost in a hand-off (MSG_CTRUNC: out of descriptors)") \
+	X(SPECULATED, "speculated", "idle sockets socket() handed out before its connect") \
+	X(SPECULATION_SETTLED, "speculation_settled", "of those, replaced by a new socket before connect (a wrong guess)")
 
 enum sp_counter {
 #define SP_COUNTER_ENUM(id, name, help) SP_##id,

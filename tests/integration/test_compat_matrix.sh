@@ -2,9 +2,10 @@
 # The compatibility matrix: the clients people run, each making its
 # requests with a new connection per request (as nginx counts without
 # sockpool), checking every body, then the same under sockpool (a handful
-# of connections at most) and under sockpool with SOCKPOOL_REWRITE=0
-# (correct, pooled less: clients that ask the server to close are then not
-# pooled).  The matrix goes to $BUILD/compat-matrix.md, which the README
+# of connections at most), under sockpool with SOCKPOOL_SPECULATE=0 (no
+# pooled socket handed out by socket(): the same handful) and with
+# SOCKPOOL_REWRITE=0 (correct, pooled less: clients that ask the server to
+# close are then not pooled).  The matrix goes to $BUILD/compat-matrix.md, which the README
 # carries.
 source "$(dirname "$0")/lib.sh"
 
@@ -14,10 +15,10 @@ url="http://127.0.0.1:$NGINX_PORT/index.html"
 matrix="$BUILD/compat-matrix.md"
 rows=()
 
-# One client, three runs: plain, sockpool, sockpool with REWRITE=0.
-# handful: the most connections allowed under sockpool.
+# One client, four runs: plain, sockpool, sockpool with SPECULATE=0 and
+# with REWRITE=0.  handful: the most connections allowed under sockpool.
 row() {	# name, I/O model, requests, handful, command...
-	local name=$1 io=$2 n=$3 handful=$4 before plain pooled norewrite
+	local name=$1 io=$2 n=$3 handful=$4 before plain pooled nospec norewrite
 	shift 4
 	before=$(nginx_accepts)
 	"$@" > "$WORK/out" 2>&1 || fail "$name, without sockpool: $(tail -3 "$WORK/out")"
@@ -26,14 +27,19 @@ row() {	# name, I/O model, requests, handful, command...
 	"$BUILD/sockpool" -- "$@" > "$WORK/out" 2>&1 || fail "$name, under sockpool: $(tail -3 "$WORK/out")"
 	pooled=$(( $(nginx_accepts) - before ))
 	before=$(nginx_accepts)
+	SOCKPOOL_SPECULATE=0 "$BUILD/sockpool" -- "$@" > "$WORK/out" 2>&1 ||
+		fail "$name, SOCKPOOL_SPECULATE=0: $(tail -3 "$WORK/out")"
+	nospec=$(( $(nginx_accepts) - before ))
+	before=$(nginx_accepts)
 	SOCKPOOL_REWRITE=0 "$BUILD/sockpool" -- "$@" > "$WORK/out" 2>&1 ||
 		fail "$name, SOCKPOOL_REWRITE=0: $(tail -3 "$WORK/out")"
 	norewrite=$(( $(nginx_accepts) - before ))
-	echo "$name: $n requests; connections: $plain without sockpool, $pooled with, $norewrite with SOCKPOOL_REWRITE=0"
+	echo "$name: $n requests; connections: $plain without sockpool, $pooled with, $nospec with SOCKPOOL_SPECULATE=0, $norewrite with SOCKPOOL_REWRITE=0"
 	# (ab makes one connection more than it has requests.)
 	assert_ge "$name: a connection per request without sockpool" "$n" "$plain"
 	assert_le "$name: connections under sockpool" "$handful" "$pooled"
-	rows+=("| $name | $io | $n | $plain | $pooled | $norewrite | ok |")
+	assert_le "$name: connections under sockpool, SOCKPOOL_SPECULATE=0" "$handful" "$nospec"
+	rows+=("| $name | $io | $n | $plain | $pooled | $nospec | $norewrite | ok |")
 }
 
 row "python3 urllib.request.urlopen" "blocking" 200 4 /usr/bin/python3 -c '
@@ -164,8 +170,8 @@ for my $i (1 .. 200) { my $r = $ua->get($ARGV[0]); die "request $i" unless $r->i
 ' "$url" "$body"
 
 {
-	echo "| client | I/O | requests | connections without sockpool | under sockpool | with SOCKPOOL_REWRITE=0 | bodies |"
-	echo "|---|---|---:|---:|---:|---:|---|"
+	echo "| client | I/O | requests | connections without sockpool | under sockpool | with SOCKPOOL_SPECULATE=0 | with SOCKPOOL_REWRITE=0 | bodies |"
+	echo "|---|---|---:|---:|---:|---:|---:|---|"
 	printf '%s\n' "${rows[@]}"
 } > "$matrix"
 cat "$matrix"

@@ -30,11 +30,12 @@ variables=(SOCKPOOL_DISABLE SOCKPOOL_MAX_IDLE_PER_DEST SOCKPOOL_MAX_IDLE
 	SOCKPOOL_IDLE_TIMEOUT_MS SOCKPOOL_RETRIES SOCKPOOL_RETRY_DEADLINE_MS
 	SOCKPOOL_BACKOFF_BASE_MS SOCKPOOL_BACKOFF_MAX_MS SOCKPOOL_RETRY_BUDGET_PERCENT
 	SOCKPOOL_REPLAY_MAX_BYTES SOCKPOOL_REWRITE SOCKPOOL_DEST SOCKPOOL_EXCLUDE
-	SOCKPOOL_STATS SOCKPOOL_STATS_DIR SOCKPOOL_LOG SOCKPOOL_LOG_FILE SOCKPOOL_DROP_DEEPBIND)
+	SOCKPOOL_STATS SOCKPOOL_STATS_DIR SOCKPOOL_LOG SOCKPOOL_LOG_FILE SOCKPOOL_DROP_DEEPBIND
+	SOCKPOOL_SPECULATE)
 for v in "${variables[@]}"; do
 	grep -qw -- "$v" "$WORK/help.out" || fail "--help does not mention $v"
 done
-options=(--max-idle --max-idle-total --idle-timeout --dest --exclude --no-rewrite --keep-deepbind
+options=(--max-idle --max-idle-total --idle-timeout --dest --exclude --no-rewrite --no-speculate --keep-deepbind
 	--stats-dir --no-stats --log-file -v -vv -q --disable -h --help --version)
 for o in "${options[@]}"; do
 	grep -qE -- "(^|[ ,])$o([ ,=]|$)" "$WORK/help.out" || fail "--help does not mention $o"
@@ -95,10 +96,10 @@ mkdir "$WORK/stats"
 unset "${!SOCKPOOL_@}"
 sockpool_env() { grep '^SOCKPOOL_' "$WORK/$1.out" | LC_ALL=C sort | tr '\n' ' '; }
 run allvars "$sp" --max-idle-total=9 --max-idle=3 --idle-timeout=250 --dest '127.0.0.1:80, [::1]:*' \
-	--exclude='*:81' --no-rewrite --keep-deepbind --no-stats --stats-dir "$WORK/stats" \
+	--exclude='*:81' --no-rewrite --no-speculate --keep-deepbind --no-stats --stats-dir "$WORK/stats" \
 	--log-file="$WORK/log" -vv --disable -- env
 assert_eq "every option onto its variable" \
-	"SOCKPOOL_DEST=127.0.0.1:80, [::1]:* SOCKPOOL_DISABLE=1 SOCKPOOL_DROP_DEEPBIND=0 SOCKPOOL_EXCLUDE=*:81 SOCKPOOL_IDLE_TIMEOUT_MS=250 SOCKPOOL_LOG=debug SOCKPOOL_LOG_FILE=$WORK/log SOCKPOOL_MAX_IDLE=9 SOCKPOOL_MAX_IDLE_PER_DEST=3 SOCKPOOL_REWRITE=0 SOCKPOOL_STATS=0 SOCKPOOL_STATS_DIR=$WORK/stats " \
+	"SOCKPOOL_DEST=127.0.0.1:80, [::1]:* SOCKPOOL_DISABLE=1 SOCKPOOL_DROP_DEEPBIND=0 SOCKPOOL_EXCLUDE=*:81 SOCKPOOL_IDLE_TIMEOUT_MS=250 SOCKPOOL_LOG=debug SOCKPOOL_LOG_FILE=$WORK/log SOCKPOOL_MAX_IDLE=9 SOCKPOOL_MAX_IDLE_PER_DEST=3 SOCKPOOL_REWRITE=0 SOCKPOOL_SPECULATE=0 SOCKPOOL_STATS=0 SOCKPOOL_STATS_DIR=$WORK/stats " \
 	"$(sockpool_env allvars)"
 run none "$sp" -- env
 assert_eq "no options, no variables" "" "$(sockpool_env none)"

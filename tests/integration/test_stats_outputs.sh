@@ -43,7 +43,7 @@ import json, sys
 counters = ["conns_opened", "conns_reused", "stale_discarded", "requests", "idle_now",
             "connect_retries", "replays_reset", "replays_epipe", "replays_eof",
             "fresh_for_unsafe", "budget_refusals", "errors_passed", "in_use_now",
-            "not_pooled_option"]
+            "not_pooled_option", "speculated", "speculation_settled"]
 hists = ["connect_us", "request_us", "idle_age_us"]
 port, accepted, pid, requests = map(int, sys.argv[3:7])
 for path in sys.argv[1:3]:
@@ -51,7 +51,7 @@ for path in sys.argv[1:3]:
         text = f.read()
     assert text.count("\n") == 1 and text.endswith("\n"), "one line"
     doc = json.loads(text)
-    assert doc["schema"] == 4 and doc["layout_version"] == 5, doc.keys()
+    assert doc["schema"] == 5 and doc["layout_version"] == 6, doc.keys()
     assert isinstance(doc["time_ns"], int)
     states = doc["host"]["tcp_states"]
     for s in ["ESTABLISHED", "SYN_SENT", "TIME_WAIT", "CLOSE_WAIT", "LISTEN"]:

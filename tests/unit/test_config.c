@@ -247,7 +247,7 @@ static void test_backoff_max_below_default_base_names_the_variable_set(void **st
 /* ---- booleans, log levels, paths ---- */
 
 static const char *const bool_vars[] = { "SOCKPOOL_DISABLE", "SOCKPOOL_REWRITE", "SOCKPOOL_STATS",
-					 "SOCKPOOL_DROP_DEEPBIND" };
+					 "SOCKPOOL_DROP_DEEPBIND", "SOCKPOOL_SPECULATE" };
 
 static bool bool_field(const char *name)
 {
@@ -255,6 +255,8 @@ static bool bool_field(const char *name)
 		return cfg.disabled;
 	if (strcmp(name, "SOCKPOOL_DROP_DEEPBIND") == 0)
 		return cfg.drop_deepbind;
+	if (strcmp(name, "SOCKPOOL_SPECULATE") == 0)
+		return cfg.speculate;
 	return strcmp(name, "SOCKPOOL_REWRITE") == 0 ? cfg.rewrite : cfg.stats;
 }
 
