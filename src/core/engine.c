@@ -561,8 +561,7 @@ int engine_connect(int fd, const struct sockaddr *addr, socklen_t len)
 	if (__atomic_load_n(&c->state, __ATOMIC_RELAXED) == CONN_SPECULATIVE &&
 	    connect_speculative(c, fd, eligible ? &key : NULL)) {
 		stats_open_once();
-		idle = c->spec;
-		return connected_reused(c, fd, &key, &idle, conn_fd_nonblocking(c, fd) > 0,
+		return connected_reused(c, fd, &key, &c->spec, conn_fd_nonblocking(c, fd) > 0,
 					saved_errno);
 	}
 	if (c->state != CONN_CANDIDATE)

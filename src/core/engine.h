@@ -112,6 +112,13 @@ void engine_settle_selected(int n, const fd_set *read, const fd_set *write,
 			    const fd_set *except);
 void engine_settle_passed(const struct msghdr *msg);
 
+/* The program's fcntl(fd, F_GETFL) or fcntl(fd, F_SETFL, arg) (arg with
+ * no file status flag but O_NONBLOCK; ioctl FIONBIO is the same) on a
+ * speculative socket: answered from what the program set, the socket's
+ * own flag being made the same only at connect.  false: not such a
+ * socket, the call is to be made.  Keeps errno. */
+bool engine_speculative_flags(int fd, int cmd, uintptr_t arg, int *result);
+
 /* The program's setsockopt() on a socket of ours. */
 int engine_setsockopt(int fd, int level, int name, const void *value, socklen_t len);
 

@@ -6,6 +6,7 @@
  * sockpool carries is the one use that leaves the guess standing.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <string.h>
 #include <sys/select.h>
@@ -79,6 +80,26 @@ int engine_setsockopt(int fd, int level, int name, const void *value, socklen_t 
 	if (rc == 0)
 		engine_note_option_set(fd, level, name, value, len);
 	return rc;
+}
+
+bool engine_speculative_flags(int fd, int cmd, uintptr_t arg, int *result)
+{
+	struct conn_ref ref = conn_ref_of_fd(fd);
+	bool answered;
+
+	if (ref.conn == NULL || !speculative(ref.conn) || engine_in_vfork_child() ||
+	    !conn_ref_lock(ref))
+		return false;
+	answered = ref.conn->state == CONN_SPECULATIVE && ref.conn->nonblock >= 0;
+	if (answered && cmd == F_GETFL) {
+		/* What a socket's file shows: read-write, and O_NONBLOCK if set. */
+		*result = O_RDWR | (ref.conn->nonblock ? O_NONBLOCK : 0);
+	} else if (answered) {
+		ref.conn->nonblock = (arg & O_NONBLOCK) != 0;
+		*result = 0;
+	}
+	pthread_mutex_unlock(&ref.conn->lock);
+	return answered;
 }
 
 void engine_settle_polled(const struct pollfd *fds, unsigned long n)

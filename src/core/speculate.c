@@ -65,35 +65,23 @@ static void note_wrong_guess(void)
 	history.cooldown = history.penalty;
 }
 
-/* Whether s's file is O_NONBLOCK now, as the pool records it. */
-static uint32_t with_nonblock_note(uint32_t notes, int nonblock)
-{
-	return (notes & ~CONN_NOTE_NONBLOCK) | (nonblock > 0 ? CONN_NOTE_NONBLOCK : 0);
-}
-
 int speculate_hand_out(const struct engine_context *ctx, struct conn *c, int type,
 		       const struct dest_key *key, struct pool_socket idle)
 {
 	int saved_errno = errno;
-	int nonblock = (type & SOCK_NONBLOCK) != 0;
 	int fd = sys.fcntl(idle.fd, (type & SOCK_CLOEXEC) ? F_DUPFD_CLOEXEC : F_DUPFD, 0);
 
-	/* O_NONBLOCK belongs to the socket's open file, which the pool's fd
-	 * shares: it is made what the program asked for. */
-	if (fd >= 0 && nonblock != ((idle.notes & CONN_NOTE_NONBLOCK) != 0) &&
-	    sys.fcntl(fd, F_SETFL, nonblock ? O_NONBLOCK : 0) != 0) {
-		sys.close(fd);
-		fd = -1;
-	}
 	if (fd < 0) {
 		pool_put_back(ctx->pool, key, idle);
 		errno = saved_errno;
 		return -1;
 	}
-	idle.notes = with_nonblock_note(idle.notes, nonblock);
 	c->state = CONN_SPECULATIVE;
 	c->fd = fd;
-	c->nonblock = (int8_t)nonblock;
+	/* O_NONBLOCK as the program sees it; the socket's own (its open file,
+	 * shared with the pool's fd, as the pool's notes say) is made the same
+	 * only at connect: programs often change it in between. */
+	c->nonblock = (type & SOCK_NONBLOCK) != 0;
 	c->cloexec = (type & SOCK_CLOEXEC) != 0;
 	c->shadow = idle.fd;
 	c->dev = idle.dev;
@@ -118,13 +106,12 @@ static void speculation_over(struct conn *c)
 }
 
 /* The pooled socket, held by c's shadow alone now, goes back as it was
- * (but for what the program changed in it: options, O_NONBLOCK). */
-static void give_back(const struct engine_context *ctx, struct conn *c, int nonblock)
+ * (but for the options the program set on it, which its record has). */
+static void give_back(const struct engine_context *ctx, struct conn *c)
 {
 	struct pool_socket s = c->spec;
 
 	s.fd = c->shadow;
-	s.notes = with_nonblock_note(s.notes, nonblock);
 	c->shadow = -1;
 	pool_put_back(ctx->pool, &c->dest, s);
 }
@@ -142,6 +129,9 @@ bool speculate_connect(const struct engine_context *ctx, struct conn *c, int fd,
 		nonblock = conn_fd_nonblocking(c, fd);
 		if (c->spec.unchecked && nonblock != 0)
 			alive = pool_socket_looks_alive(fd);
+		if (alive && nonblock != ((c->spec.notes & CONN_NOTE_NONBLOCK) != 0) &&
+		    sys.fcntl(fd, F_SETFL, nonblock ? O_NONBLOCK : 0) != 0)
+			alive = false;
 		if (alive) {
 			c->conn_bound_auth = (c->spec.notes & CONN_NOTE_CONN_AUTH) != 0;
 			c->idle_since_ms = c->spec.idle_since_ms;
@@ -187,7 +177,7 @@ void speculate_settle(const struct engine_context *ctx, struct conn *c, int fd, 
 		c->broken = true;
 		conn_drop_shadow(c);
 	} else if (give && c->shadow >= 0) {
-		give_back(ctx, c, nonblock);
+		give_back(ctx, c);
 	} else {
 		conn_drop_shadow(c);
 	}
@@ -202,7 +192,7 @@ void speculate_abandon(const struct engine_context *ctx, struct conn *c)
 	int saved_errno = errno;
 
 	if (c->shadow >= 0)
-		give_back(ctx, c, conn_fd_nonblocking(c, c->shadow));
+		give_back(ctx, c);
 	speculation_over(c);
 	errno = saved_errno;
 }

@@ -74,6 +74,9 @@ static int fcntl_common(int fd, int cmd, void *arg)
 
 	if (!fcntl_keeps_speculation(cmd, arg))
 		SETTLE(fd);
+	else if ((cmd == F_GETFL || cmd == F_SETFL) && fdtab_get(fd) != NULL &&
+		 engine_speculative_flags(fd, cmd, (uintptr_t)arg, &rc))
+		return rc;
 	if (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC)
 		return after_dup(fd, RETRY_IF_OUT_OF_FDS(sys.fcntl(fd, cmd, arg)));
 	rc = sys.fcntl(fd, cmd, arg);
@@ -147,6 +150,9 @@ SHIM_EXPORT int ioctl(int fd, unsigned long request, ...)
 	va_end(ap);
 	if (request != FIONBIO && request != FIOCLEX && request != FIONCLEX)
 		SETTLE(fd);
+	else if (request == FIONBIO && arg != NULL && fdtab_get(fd) != NULL &&
+		 engine_speculative_flags(fd, F_SETFL, *(const int *)arg ? O_NONBLOCK : 0, &rc))
+		return rc;
 	rc = real_ioctl != NULL ? real_ioctl(fd, request, arg) : raw_ioctl(fd, request, arg);
 	if (rc == 0 && fdtab_get(fd) != NULL &&
 	    (request == FIONBIO || request == FIOCLEX || request == FIONCLEX))

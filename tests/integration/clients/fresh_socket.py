@@ -226,6 +226,17 @@ def flags(s):
 
 
 @scenario
+def flags_changed(s):
+    import fcntl
+    s.setblocking(False)
+    fl1 = fcntl.fcntl(s.fileno(), fcntl.F_GETFL)
+    fcntl.fcntl(s.fileno(), fcntl.F_SETFL, fl1 & ~os.O_NONBLOCK)
+    fl2 = fcntl.fcntl(s.fileno(), fcntl.F_GETFL)
+    got = connect_and_request(s)
+    return "F_GETFL %o then %o, then %s, blocking %s" % (fl1, fl2, got, s.getblocking())
+
+
+@scenario
 def nonblocking_connect(s):
     s.setblocking(False)
     e = s.connect_ex(ADDR)
