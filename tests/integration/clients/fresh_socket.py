@@ -202,6 +202,49 @@ def fork_before_connect(s):
 
 
 @scenario
+def closerange_over_it(s):
+    fd = s.detach()
+    os.closerange(fd, fd + 1)
+    return "then %s, next socket %s" % (
+        attempt(lambda: os.fstat(fd)), connect_and_request(socket.socket()))
+
+
+@scenario
+def closerange_over_everything(s):
+    fd = s.detach()
+    # Every descriptor above the standard ones: sockpool's own too.
+    os.closerange(3, 1 << 20)
+    return "then %s, next socket %s" % (
+        attempt(lambda: os.fstat(fd)), connect_and_request(socket.socket()))
+
+
+@scenario
+def child_inherits_it(s):
+    import subprocess
+    child = subprocess.run(
+        [sys.executable, "-c", "import socket, sys\n"
+         "s = socket.socket(fileno=int(sys.argv[1]))\n"
+         "try:\n    s.getpeername(); print('connected')\n"
+         "except OSError as e: print(e.errno)\n"
+         "s.detach()", str(s.fileno())],
+        pass_fds=[s.fileno()], capture_output=True, text=True)
+    return "child sees %s, then %s" % (child.stdout.strip(), connect_and_request(s))
+
+
+@scenario
+def sent_with_scm_rights(s):
+    a, b = socket.socketpair()
+    socket.send_fds(a, [b"x"], [s.fileno()])
+    _, fds, _, _ = socket.recv_fds(b, 1, 1)
+    received = socket.socket(fileno=fds[0])
+    seen = attempt(received.getpeername)
+    received.close()
+    a.close()
+    b.close()
+    return "receiver sees %s, then %s" % (seen, connect_and_request(s))
+
+
+@scenario
 def option_not_carried(s):
     got = attempt(lambda: s.setsockopt(socket.IPPROTO_TCP, socket.TCP_MAXSEG, 1000))
     return "%s then %s" % (got, connect_and_request(s))
@@ -267,7 +310,8 @@ def main():
             print("%s: %s" % (fn.__name__, fn(s)))
         except OSError as e:
             print("%s: failed %s" % (fn.__name__, err_name(e)))
-        s.close()
+        if s.fileno() >= 0:
+            s.close()
     sys.stdout.flush()
 
 
