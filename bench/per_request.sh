@@ -26,7 +26,9 @@ for tool in strace valgrind; do
 	command -v "$tool" > /dev/null || fail "$tool is missing: run scripts/deps.sh bench as root"
 done
 
-NGINX_ACCESS_LOG=off nginx_start
+# A second port of the same nginx: the clients that alternate.
+second_port=$(free_port)
+NGINX_ACCESS_LOG=off nginx_start "" "listen 127.0.0.1:$second_port;"
 url="http://127.0.0.1:$NGINX_PORT/index.html"
 
 # client NAME: the command making $1 requests, one connection each.
@@ -48,13 +50,23 @@ function next() { if (left-- == 0) return;
   http.get(\"$url\", { agent: false }, r => { r.resume(); r.on(\"end\", next); }); }
 next();'" ;;
 	ab) echo "ab -q -n $count -c 1 $url" ;;
+	# Two destinations in turn, and two requests to each in turn: the
+	# patterns a guess at socket() gets wrong.
+	alternating | pairs) echo "python3 -c 'import http.client
+ports = [$NGINX_PORT, $second_port]
+for i in range($count):
+    port = ports[i % 2] if \"$1\" == \"alternating\" else ports[i // 2 % 2]
+    c = http.client.HTTPConnection(\"127.0.0.1\", port, timeout=5)
+    c.request(\"GET\", \"/index.html\"); c.getresponse().read(); c.close()'" ;;
 	esac
 }
-clients=(${BENCH_PR_CLIENTS:-naive requests urllib http.client curl node ab})
+clients=(${BENCH_PR_CLIENTS:-naive requests urllib http.client curl node ab alternating pairs})
 declare -A label=([naive]="examples/naive_client" [requests]="python3 requests.get"
 	[urllib]="python3 urllib.request" [http.client]="python3 http.client"
 	[curl]="curl, N URLs, Connection: close" [node]="node http.get, agent:false"
-	[ab]="ab -c 1 (HTTP/1.0)")
+	[ab]="ab -c 1 (HTTP/1.0)"
+	[alternating]="python3 http.client, two ports in turn"
+	[pairs]="python3 http.client, two requests per port in turn")
 
 # preload VARIANT: the environment words for a variant.
 preload() {

@@ -289,11 +289,18 @@ uint32_t conn_socket_notes(const struct conn *c, int fd);
 bool conn_speculative_option(struct conn *c, int fd, int level, int name,
 			     const void *value, socklen_t len, int *rc);
 
-/* Whether speculative c's pooled socket, as the program set it up, is as
- * a checkout would make it: each option it carries that the program did
- * not set holds the value a new socket has (as last read from one).  If
- * so, c takes those into its record.  Caller holds c->lock. */
-bool conn_speculative_options_fit(struct conn *c);
+/* Makes speculative c's pooled socket, fd, as a checkout would: each
+ * option it carries that the program did not set goes back to the value
+ * a new socket of its family has (as last read from one, at a checkout),
+ * and c's record takes them.  false, with c's record unchanged, when such
+ * a value was never read or cannot be set.  Caller holds c->lock. */
+bool conn_speculative_options_reset(struct conn *c, int fd);
+
+/* Whether c's socket is known to carry this option with this very value
+ * (c's record of it is exact: MANAGED and followed without a break, or
+ * speculative).  Caller holds c->lock. */
+bool conn_option_already_set(const struct conn *c, int level, int name, const void *value,
+			     socklen_t len);
 
 /* A digest of the options c's socket carries and their values: equal
  * digests (and notes) mean nothing needs setting at checkout. */

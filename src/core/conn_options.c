@@ -159,35 +159,50 @@ static void remember_default(int family, size_t i, const struct conn_option *v)
 	pthread_mutex_unlock(&defaults.lock);
 }
 
-bool conn_speculative_options_fit(struct conn *c)
+bool conn_speculative_options_reset(struct conn *c, int fd)
 {
 	uint32_t extra = c->spec.notes & ~CONN_NOTE_FLAGS & ~c->options_set;
+	struct conn_option value[NCARRIED];
 	int f = family_index(c->dest.family);
-	bool fit = true;
+	bool known = true;
 
 	if (extra == 0)
 		return true;
 	if (f < 0)
 		return false;
 	pthread_mutex_lock(&defaults.lock);
-	for (uint32_t set = extra; set != 0 && fit; set &= set - 1) {
+	for (uint32_t set = extra; set != 0 && known; set &= set - 1) {
 		unsigned i = (unsigned)__builtin_ctz(set);
-		const struct conn_option *d = &defaults.value[f][i], *v = &c->spec.options[i];
 
-		fit = defaults.known[f][i] && d->len == v->len && memcmp(d->value, v->value, v->len) == 0;
+		known = defaults.known[f][i];
+		value[i] = defaults.value[f][i];
 	}
 	pthread_mutex_unlock(&defaults.lock);
-	if (!fit)
+	if (!known)
 		return false;
-	/* c's socket carries them from now on, as a checkout's reset would
-	 * have left them. */
+	/* As a checkout's reset would have left them, and c's socket carries
+	 * them from now on. */
 	for (uint32_t set = extra; set != 0; set &= set - 1) {
 		unsigned i = (unsigned)__builtin_ctz(set);
+		const struct conn_option *now = &c->spec.options[i];
 
-		c->options[i] = c->spec.options[i];
+		if ((now->len != value[i].len || memcmp(now->value, value[i].value, now->len) != 0) &&
+		    sys.setsockopt(fd, carried_options[i].level, carried_options[i].name,
+				   value[i].value, value[i].len) != 0)
+			return false;
+		c->options[i] = value[i];
 	}
 	c->options_set |= extra;
 	return true;
+}
+
+bool conn_option_already_set(const struct conn *c, int level, int name, const void *value,
+			     socklen_t len)
+{
+	int i = carried_option_index(level, name);
+
+	return i >= 0 && (c->options_set & (1u << i)) && value != NULL &&
+	       c->options[i].len == len && memcmp(c->options[i].value, value, len) == 0;
 }
 
 /* Reads option i of the program's new socket into c: the value to reset

@@ -65,6 +65,19 @@ int engine_setsockopt(int fd, int level, int name, const void *value, socklen_t 
 	struct conn_ref ref = conn_ref_of_fd(fd);
 	int rc;
 
+	/* A connected socket's record is exact while sockpool follows it and
+	 * no other fd holds it (whose calls it does not see): a value it
+	 * already has is not set again (the kernel would change nothing;
+	 * TCP_CORK, whose push a TCP_NODELAY may force, is not followed). */
+	if (ref.conn != NULL && __atomic_load_n(&ref.conn->state, __ATOMIC_RELAXED) == CONN_MANAGED &&
+	    !engine_in_vfork_child() && conn_ref_lock(ref)) {
+		bool known = ref.conn->state == CONN_MANAGED && !ref.conn->broken &&
+			     !ref.conn->shared && conn_option_already_set(ref.conn, level, name, value, len);
+
+		pthread_mutex_unlock(&ref.conn->lock);
+		if (known)
+			return 0;
+	}
 	if (ref.conn != NULL && speculative(ref.conn) && !engine_in_vfork_child() &&
 	    conn_ref_lock(ref)) {
 		bool done = ref.conn->state == CONN_SPECULATIVE &&

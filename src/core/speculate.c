@@ -122,7 +122,7 @@ bool speculate_connect(const struct engine_context *ctx, struct conn *c, int fd,
 	bool alive = true;
 	int nonblock;
 
-	if (memcmp(key, &c->dest, sizeof(*key)) == 0 && conn_speculative_options_fit(c)) {
+	if (memcmp(key, &c->dest, sizeof(*key)) == 0 && conn_speculative_options_reset(c, fd)) {
 		/* The pool did not look at a socket just parked, for a blocking
 		 * program (pool.h); one that has turned non-blocking since gets
 		 * the look now. */

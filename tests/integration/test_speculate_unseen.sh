@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # socket() may hand out a pooled connection (speculative checkout,
 # speculate.h): the program must not be able to tell.  fresh_socket.py uses
-# a socket before connecting it in 27 ways (getsockname, getpeername,
+# a socket before connecting it in 29 ways (getsockname, getpeername,
 # SO_ERROR, TCP_INFO, poll, select, epoll, bind, listen, connect elsewhere,
 # shutdown, send, recv, dup, close, closerange, fork, a spawned child,
 # SCM_RIGHTS, options, flags...) and prints what it
@@ -30,7 +30,7 @@ run not_speculating "LD_PRELOAD=$BUILD/libsockpool.so" SOCKPOOL_SPECULATE=0
 cat "$WORK/plain.out"
 
 scenarios=$(wc -l <"$WORK/plain.out")
-assert_ge "scenarios run" 27 "$scenarios"
+assert_ge "scenarios run" 29 "$scenarios"
 for run in speculating not_speculating; do
 	diff -u "$WORK/plain.out" "$WORK/$run.out" ||
 		fail "$run: the program saw something a fresh socket does not show"

@@ -260,6 +260,30 @@ def options_then_connect(s):
         struct.unpack("ll", s.getsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, 16)))
 
 
+def options_seen(s):
+    return "nodelay %d, timeout %s" % (
+        s.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY),
+        struct.unpack("ll", s.getsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, 16)))
+
+
+@scenario
+def options_left_alone(s):
+    # After a program that set them: a fresh socket has neither.
+    got = connect_and_request(s)
+    return "%s, %s" % (got, options_seen(s))
+
+
+@scenario
+def options_set_again_through_a_dup(s):
+    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    got = connect_and_request(s)
+    d = s.dup()
+    d.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 0)
+    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    d.close()
+    return "%s, %s" % (got, options_seen(s))
+
+
 @scenario
 def flags(s):
     import fcntl
