@@ -41,7 +41,7 @@ struct conn *conn_acquire(void)
 		pthread_mutex_init(&c->lock, NULL);
 	}
 	pthread_mutex_lock(&c->lock);
-	c->state = CONN_CANDIDATE;
+	__atomic_store_n(&c->state, CONN_CANDIDATE, __ATOMIC_RELAXED);
 	c->fd = -1;
 	c->nonblock = c->cloexec = -1;
 	c->shadow = -1;

@@ -76,7 +76,7 @@ int speculate_hand_out(const struct engine_context *ctx, struct conn *c, int typ
 		errno = saved_errno;
 		return -1;
 	}
-	c->state = CONN_SPECULATIVE;
+	__atomic_store_n(&c->state, CONN_SPECULATIVE, __ATOMIC_RELAXED);
 	c->fd = fd;
 	/* O_NONBLOCK as the program sees it; the socket's own (its open file,
 	 * shared with the pool's fd, as the pool's notes say) is made the same
@@ -97,7 +97,7 @@ int speculate_hand_out(const struct engine_context *ctx, struct conn *c, int typ
 /* c is no longer speculative, a CANDIDATE whose fd holds no pooled socket. */
 static void speculation_over(struct conn *c)
 {
-	c->state = CONN_CANDIDATE;
+	__atomic_store_n(&c->state, CONN_CANDIDATE, __ATOMIC_RELAXED);
 	c->shadow = -1;
 	c->dev = 0;
 	c->inode = 0;
@@ -136,7 +136,8 @@ bool speculate_connect(const struct engine_context *ctx, struct conn *c, int fd,
 			c->conn_bound_auth = (c->spec.notes & CONN_NOTE_CONN_AUTH) != 0;
 			c->idle_since_ms = c->spec.idle_since_ms;
 			c->liveness_unchecked = c->spec.unchecked && nonblock == 0;
-			c->state = CONN_CANDIDATE;	/* the engine makes it MANAGED */
+			/* The engine makes it MANAGED. */
+			__atomic_store_n(&c->state, CONN_CANDIDATE, __ATOMIC_RELAXED);
 			__atomic_sub_fetch(&outstanding, 1, __ATOMIC_RELAXED);
 			history.penalty = 0;
 			return true;

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# One socket read by one thread and written by another, and hooks called
-# from a signal handler in the middle of requests (write to a pipe, dup
-# and close): everything arrives, nothing deadlocks (run.sh's time limit
-# would catch a hang), and the duplex socket is still pooled.
+# One socket read by one thread and written by another, hooks called from
+# a signal handler in the middle of requests (write to a pipe, dup and
+# close), and threads whose socket() hands out pooled sockets while
+# another thread forks: everything arrives, nothing deadlocks (run.sh's
+# time limit would catch a hang), every new socket looks unconnected, and
+# the sockets are still pooled (but those open at a fork: the child holds
+# them too).
 source "$(dirname "$0")/lib.sh"
 
 nginx_start
@@ -23,4 +26,8 @@ assert_le "connections for 30 duplex rounds" 30 "$duplex_conns"
 before=$(nginx_accepts)
 "$BUILD/sockpool" -- "$client" signals "$NGINX_PORT" /index.html "$bytes" 500
 assert_eq "connections for 500 requests with signals" 1 $(( $(nginx_accepts) - before ))
-echo "ok: threads sharing a socket, and signal handlers, are safe"
+
+before=$(nginx_accepts)
+"$BUILD/sockpool" -- "$client" forks "$NGINX_PORT" /index.html "$bytes" 300
+echo "forks: 3 threads x 300 requests used $(( $(nginx_accepts) - before )) connections"
+echo "ok: threads sharing a socket, signal handlers and fork() are safe"

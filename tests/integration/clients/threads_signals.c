@@ -13,6 +13,19 @@
  * and closes a dup of it (hooks called from a signal handler), while the
  * main thread makes REQUESTS requests, one connection each.
  *
+ *   threads_signals forks PORT PATH BODY_BYTES REQUESTS
+ *
+ * forks: FORK_WORKERS threads make REQUESTS requests each, one connection
+ * each, and before each connect check that their new socket has no local
+ * port (as any unconnected socket), while the main thread forks children
+ * as fast as it can: socket() handing out pooled sockets (sockpool's
+ * speculation) races with fork().  Each child looks, with the raw system
+ * call (no hook in the way), at the sockets the workers had made but not
+ * yet begun to connect when it was forked: each must have no local port
+ * either, or the child exits 1.  fork() copies the fd table and the memory
+ * at two moments, so a worker's connect() and close() wait while a fork
+ * and its child's look are under way (a lock); its socket() does not.
+ *
  * Every response must be "200" with a body of BODY_BYTES.  Prints one line,
  * "ok ..." or "FAIL ...", and exits 0 or 1.
  */
@@ -26,7 +39,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sched.h>
+#include <stdbool.h>
+#include <sys/syscall.h>
 #include <sys/time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define PIPELINED 10	/* sockpool follows up to 16 outstanding */
@@ -193,10 +210,133 @@ static int signals(long requests)
 	return 0;
 }
 
+#define FORK_WORKERS 3
+
+static long fork_requests;
+static int workers_left = FORK_WORKERS;
+/* Each worker's socket between its socket() and its connect(), or -1. */
+static int unconnected[FORK_WORKERS];
+/* Held for writing across a fork and its child's look, for reading across
+ * a worker's connect, request and close. */
+static pthread_rwlock_t fork_lock;
+
+/* 1: fd has a local port (bound or connected), 0: not, -1: not a socket
+ * here (a child's fd table is copied a moment before its memory). */
+static int has_local_port(int fd, bool raw)
+{
+	struct sockaddr_in local;
+	socklen_t len = sizeof(local);
+	int rc = raw ? (int)syscall(SYS_getsockname, fd, (struct sockaddr *)&local, &len)
+		     : getsockname(fd, (struct sockaddr *)&local, &len);
+
+	if (rc != 0)
+		return -1;
+	return local.sin_port != 0;
+}
+
+static void *fork_worker(void *arg)
+{
+	int *slot = arg;
+	char req[512];
+	int len = snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", path);
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+	void *failed = NULL;
+
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	for (long i = 0; i < fork_requests && failed == NULL; i++) {
+		int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+		__atomic_store_n(slot, fd, __ATOMIC_SEQ_CST);
+		sched_yield();	/* a fork may come here */
+		if (fd < 0 || has_local_port(fd, false) != 0) {
+			printf("FAIL request %ld: a new socket with a local port\n", i);
+			failed = (void *)1;
+		}
+		pthread_rwlock_rdlock(&fork_lock);
+		__atomic_store_n(slot, -1, __ATOMIC_SEQ_CST);
+		if (failed == NULL &&
+		    (connect(fd, (struct sockaddr *)&a, sizeof(a)) != 0 ||
+		     send_all(fd, req, (size_t)len) != 0 || read_response(fd) != 0)) {
+			printf("FAIL request %ld\n", i);
+			failed = (void *)1;
+		}
+		if (fd >= 0)
+			close(fd);
+		pthread_rwlock_unlock(&fork_lock);
+	}
+	__atomic_sub_fetch(&workers_left, 1, __ATOMIC_RELEASE);
+	return failed;
+}
+
+static int forks(long requests)
+{
+	pthread_t t[FORK_WORKERS];
+	long children = 0, looked_at = 0, bad = 0;
+	int failed = 0;
+
+	pthread_rwlockattr_t attr;
+
+	/* Writer first: three readers in turn would otherwise starve it. */
+	pthread_rwlockattr_init(&attr);
+	pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+	pthread_rwlock_init(&fork_lock, &attr);
+	fork_requests = requests;
+	for (int i = 0; i < FORK_WORKERS; i++) {
+		unconnected[i] = -1;
+		pthread_create(&t[i], NULL, fork_worker, &unconnected[i]);
+	}
+	while (__atomic_load_n(&workers_left, __ATOMIC_ACQUIRE) > 0) {
+		int status, seen = 0;
+		pid_t pid;
+
+		pthread_rwlock_wrlock(&fork_lock);
+		pid = fork();
+		if (pid == 0) {
+			for (int i = 0; i < FORK_WORKERS; i++) {
+				int fd = __atomic_load_n(&unconnected[i], __ATOMIC_SEQ_CST);
+
+				if (fd < 0)
+					continue;
+				switch (has_local_port(fd, true)) {
+				case 1:
+					_exit(1);
+				case 0:
+					seen++;
+				}
+			}
+			_exit(seen == 0 ? 0 : 2);
+		}
+		if (pid > 0 && waitpid(pid, &status, 0) == pid) {
+			children++;
+			looked_at += WIFEXITED(status) && WEXITSTATUS(status) == 2;
+			bad += !WIFEXITED(status) || WEXITSTATUS(status) == 1;
+		}
+		pthread_rwlock_unlock(&fork_lock);
+	}
+	if (bad > 0) {
+		printf("FAIL %ld children of %ld held a connected socket the parent had not connected\n",
+		       bad, children);
+		failed = 1;
+	}
+	for (int i = 0; i < FORK_WORKERS; i++) {
+		void *r;
+
+		pthread_join(t[i], &r);
+		failed |= r != NULL;
+	}
+	if (failed)
+		return 1;
+	printf("ok %d threads made %ld requests each while %ld children were forked, "
+	       "%ld of them with unconnected sockets, all unconnected in the child too\n",
+	       FORK_WORKERS, requests, children, looked_at);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 6) {
-		fprintf(stderr, "usage: %s duplex|signals PORT PATH BODY_BYTES COUNT\n", argv[0]);
+		fprintf(stderr, "usage: %s duplex|signals|forks PORT PATH BODY_BYTES COUNT\n",
+			argv[0]);
 		return 2;
 	}
 	port = atoi(argv[2]);
@@ -204,5 +344,7 @@ int main(int argc, char **argv)
 	body_bytes = atol(argv[4]);
 	if (strcmp(argv[1], "duplex") == 0)
 		return duplex(atol(argv[5]));
+	if (strcmp(argv[1], "forks") == 0)
+		return forks(atol(argv[5]));
 	return signals(atol(argv[5]));
 }
