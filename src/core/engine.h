@@ -53,6 +53,13 @@
  * SIGPIPE, exactly where the real call would have; its reaper thread
  * blocks every signal.
  *
+ * Speculative sockets (speculate.h) are settled under their conn's lock,
+ * which then takes pool.lock to give the pooled socket back: the same
+ * order.  fork, vfork and posix_spawn settle every one first (a child
+ * must never hold a pooled socket its parent's program thinks fresh);
+ * one another thread makes in the moment before fork takes pool.lock is
+ * settled after it, in parent and child alike, and not given back.
+ *
  * fork().  pthread_atfork: before, pool.lock is taken (the child's copy of
  * the table is whole); in the parent after, it is released and every open
  * managed conn is marked shared (the child holds a copy; a rewritten
