@@ -15,18 +15,18 @@ nginx_start
 closed=$(free_port)
 client=("$LIB_DIR/clients/fresh_socket.py" "$NGINX_PORT" /index.html "$closed")
 
-run() {	# name [env...]: runs the client, its lines in $WORK/name.out/.err
+run() {	# name [launcher...]: runs the client, its lines in $WORK/name.out/.err
 	local name=$1 before
 	shift
 	before=$(nginx_accepts)
-	env "$@" /usr/bin/python3 "${client[@]}" >"$WORK/$name.out" 2>"$WORK/$name.err" ||
+	"$@" /usr/bin/python3 "${client[@]}" >"$WORK/$name.out" 2>"$WORK/$name.err" ||
 		fail "$name: the client failed: $(cat "$WORK/$name.err")"
 	echo $(( $(nginx_accepts) - before )) >"$WORK/$name.accepts"
 }
 
 run plain
-run speculating "LD_PRELOAD=$BUILD/libsockpool.so"
-run not_speculating "LD_PRELOAD=$BUILD/libsockpool.so" SOCKPOOL_SPECULATE=0
+run speculating "$BUILD/sockpool" --
+run not_speculating "$BUILD/sockpool" --no-speculate --
 cat "$WORK/plain.out"
 
 scenarios=$(wc -l <"$WORK/plain.out")
