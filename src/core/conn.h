@@ -77,6 +77,7 @@ struct conn {
 	 * .fd is the shadow), with what is known of it: options and their
 	 * values, O_NONBLOCK, when it was parked.  dest is its destination. */
 	struct pool_socket spec;
+	uint64_t spec_since_ms;	/* when socket() handed it out */
 	bool reused;		/* handed out by the pool */
 	bool liveness_unchecked;	/* reused without the pool's look at it */
 	bool shared;		/* another fd refers to this socket (dup) */
@@ -292,9 +293,11 @@ bool conn_speculative_option(struct conn *c, int fd, int level, int name,
 /* Makes speculative c's pooled socket, fd, as a checkout would: each
  * option it carries that the program did not set goes back to the value
  * a new socket of its family has (as last read from one, at a checkout),
- * and c's record takes them.  false, with c's record unchanged, when such
- * a value was never read or cannot be set.  Caller holds c->lock. */
-bool conn_speculative_options_reset(struct conn *c, int fd);
+ * and c's record takes them: 1.  0, nothing done, when such a value was
+ * never read; -1 when one cannot be set (the socket is then no longer
+ * what the pool's record says).  c's record is unchanged but on 1.
+ * Caller holds c->lock. */
+int conn_speculative_options_reset(struct conn *c, int fd);
 
 /* Whether c's socket is known to carry this option with this very value
  * (c's record of it is exact: MANAGED and followed without a break, or

@@ -159,7 +159,7 @@ static void remember_default(int family, size_t i, const struct conn_option *v)
 	pthread_mutex_unlock(&defaults.lock);
 }
 
-bool conn_speculative_options_reset(struct conn *c, int fd)
+int conn_speculative_options_reset(struct conn *c, int fd)
 {
 	uint32_t extra = c->spec.notes & ~CONN_NOTE_FLAGS & ~c->options_set;
 	struct conn_option value[NCARRIED];
@@ -167,9 +167,9 @@ bool conn_speculative_options_reset(struct conn *c, int fd)
 	bool known = true;
 
 	if (extra == 0)
-		return true;
+		return 1;
 	if (f < 0)
-		return false;
+		return 0;
 	pthread_mutex_lock(&defaults.lock);
 	for (uint32_t set = extra; set != 0 && known; set &= set - 1) {
 		unsigned i = (unsigned)__builtin_ctz(set);
@@ -179,7 +179,7 @@ bool conn_speculative_options_reset(struct conn *c, int fd)
 	}
 	pthread_mutex_unlock(&defaults.lock);
 	if (!known)
-		return false;
+		return 0;
 	/* As a checkout's reset would have left them, and c's socket carries
 	 * them from now on. */
 	for (uint32_t set = extra; set != 0; set &= set - 1) {
@@ -189,11 +189,11 @@ bool conn_speculative_options_reset(struct conn *c, int fd)
 		if ((now->len != value[i].len || memcmp(now->value, value[i].value, now->len) != 0) &&
 		    sys.setsockopt(fd, carried_options[i].level, carried_options[i].name,
 				   value[i].value, value[i].len) != 0)
-			return false;
+			return -1;
 		c->options[i] = value[i];
 	}
 	c->options_set |= extra;
-	return true;
+	return 1;
 }
 
 bool conn_option_already_set(const struct conn *c, int level, int name, const void *value,

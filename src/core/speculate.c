@@ -88,6 +88,7 @@ int speculate_hand_out(const struct engine_context *ctx, struct conn *c, int typ
 	c->inode = idle.inode;
 	c->dest = *key;
 	c->spec = idle;
+	c->spec_since_ms = ctx->now_ms();
 	__atomic_add_fetch(&outstanding, 1, __ATOMIC_RELAXED);
 	stats_count(idle.stats, SP_SPECULATED, 1);
 	errno = saved_errno;
@@ -119,32 +120,45 @@ static void give_back(const struct engine_context *ctx, struct conn *c)
 bool speculate_connect(const struct engine_context *ctx, struct conn *c, int fd,
 		       const struct dest_key *key)
 {
-	bool alive = true;
-	int nonblock;
+	uint64_t now = ctx->now_ms();
+	int nonblock = conn_fd_nonblocking(c, fd);
+	bool look, give_back = true;
 
-	if (memcmp(key, &c->dest, sizeof(*key)) == 0 && conn_speculative_options_reset(c, fd)) {
-		/* The pool did not look at a socket just parked, for a blocking
-		 * program (pool.h); one that has turned non-blocking since gets
-		 * the look now. */
-		nonblock = conn_fd_nonblocking(c, fd);
-		if (c->spec.unchecked && nonblock != 0)
-			alive = pool_socket_looks_alive(fd);
-		if (alive && nonblock != ((c->spec.notes & CONN_NOTE_NONBLOCK) != 0) &&
-		    sys.fcntl(fd, F_SETFL, nonblock ? O_NONBLOCK : 0) != 0)
-			alive = false;
-		if (alive) {
-			c->conn_bound_auth = (c->spec.notes & CONN_NOTE_CONN_AUTH) != 0;
-			c->idle_since_ms = c->spec.idle_since_ms;
-			c->liveness_unchecked = c->spec.unchecked && nonblock == 0;
-			/* The engine makes it MANAGED. */
-			__atomic_store_n(&c->state, CONN_CANDIDATE, __ATOMIC_RELAXED);
-			__atomic_sub_fetch(&outstanding, 1, __ATOMIC_RELAXED);
-			history.penalty = 0;
-			return true;
-		}
+	if (memcmp(key, &c->dest, sizeof(*key)) != 0 || now >= c->spec.expires_ms)
+		goto settle;
+	/* The pool did not look at a socket just parked, for a blocking
+	 * program (pool.h); one that has turned non-blocking since gets the
+	 * look now, and so does one held a while before its connect (the
+	 * server may have closed it meanwhile). */
+	look = (c->spec.unchecked && nonblock != 0) ||
+	       now - c->spec_since_ms >= POOL_UNCHECKED_IDLE_MS;
+	if (look && !pool_socket_looks_alive(fd)) {
 		stats_count(c->spec.stats, SP_STALE_DISCARDED, 1);
+		give_back = false;
+		goto settle;
 	}
-	speculate_settle(ctx, c, fd, alive);
+	switch (conn_speculative_options_reset(c, fd)) {
+	case 0:
+		goto settle;
+	case -1:
+		give_back = false;	/* its options are no longer its record's */
+		goto settle;
+	}
+	if (nonblock != ((c->spec.notes & CONN_NOTE_NONBLOCK) != 0) &&
+	    sys.fcntl(fd, F_SETFL, nonblock > 0 ? O_NONBLOCK : 0) != 0) {
+		give_back = false;	/* its options are no longer its record's */
+		goto settle;
+	}
+	c->conn_bound_auth = (c->spec.notes & CONN_NOTE_CONN_AUTH) != 0;
+	c->idle_since_ms = c->spec.idle_since_ms;
+	c->liveness_unchecked = c->spec.unchecked && !look;
+	/* The engine makes it MANAGED. */
+	__atomic_store_n(&c->state, CONN_CANDIDATE, __ATOMIC_RELAXED);
+	__atomic_sub_fetch(&outstanding, 1, __ATOMIC_RELAXED);
+	history.penalty = 0;
+	return true;
+settle:
+	speculate_settle(ctx, c, fd, give_back);
 	return false;
 }
 

@@ -586,6 +586,97 @@ static void test_copy_skips_options_the_pooled_socket_already_has(void **state)
 	tcp_pair_close(&tp);
 }
 
+/* A speculative socket (speculate.h): the program's setsockopt of a value
+ * the pooled socket already has is not made; another value is, on the
+ * pooled socket, and its record follows; an option not carried is left to
+ * the caller (which settles the socket first). */
+static void test_speculative_option_skips_what_the_socket_has(void **state)
+{
+	struct tcp_pair tp = tcp_pair_open();
+	struct conn *c = conn_acquire();
+	int one = 1, zero = 0, rc = -1;
+	uint64_t digest;
+
+	(void)state;
+	assert_int_equal(setsockopt(tp.to, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)), 0);
+	c->state = CONN_SPECULATIVE;
+	c->options_set = 0;
+	c->spec.notes = 0;
+	/* Not on the pool's record yet: set for real, and recorded. */
+	assert_true(conn_speculative_option(c, tp.to, IPPROTO_TCP, TCP_NODELAY, &one,
+					    sizeof(one), &rc));
+	assert_int_equal(rc, 0);
+	assert_true(c->spec.notes != 0);
+	digest = c->spec.digest;
+
+	count_option_calls(true);
+	assert_true(conn_speculative_option(c, tp.to, IPPROTO_TCP, TCP_NODELAY, &one,
+					    sizeof(one), &rc));
+	count_option_calls(false);
+	assert_int_equal(option_calls, 0);
+	assert_int_equal(rc, 0);
+	assert_true(conn_option_already_set(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)));
+	assert_false(conn_option_already_set(c, IPPROTO_TCP, TCP_NODELAY, &zero, sizeof(zero)));
+
+	assert_true(conn_speculative_option(c, tp.to, IPPROTO_TCP, TCP_NODELAY, &zero,
+					    sizeof(zero), &rc));
+	assert_int_equal(rc, 0);
+	assert_int_equal(int_option(tp.to, IPPROTO_TCP, TCP_NODELAY), 0);
+	assert_true(c->spec.digest != digest);
+	assert_false(conn_speculative_option(c, tp.to, IPPROTO_TCP, TCP_MAXSEG, &one,
+					     sizeof(one), &rc));
+	conn_release(c);
+	tcp_pair_close(&tp);
+}
+
+/* At a speculative connect, an option the pooled socket carries and the
+ * program did not set goes back to a new socket's value, known from an
+ * earlier checkout's reading of it; never read, nothing is done. */
+static void test_speculative_reset_uses_the_defaults_read_before(void **state)
+{
+	struct tcp_pair tp = tcp_pair_open();
+	struct conn *earlier = managed_conn_for(tp.to), *c, *reader;
+	struct timeval rcv = { 9, 0 }, got;
+	socklen_t len = sizeof(got);
+	uint32_t notes;
+	int fresh;
+
+	(void)state;
+	program_sets(tp.to, SOL_SOCKET, SO_RCVTIMEO, &rcv, sizeof(rcv));
+	program_sets_int(tp.to, IPPROTO_TCP, TCP_KEEPCNT, 7);
+	notes = conn_socket_notes(earlier, tp.to);
+	c = conn_acquire();
+	c->state = CONN_SPECULATIVE;
+	c->dest.family = AF_INET6;	/* no default read for this family yet */
+	c->spec.notes = notes;
+	memcpy(c->spec.options, earlier->options, sizeof(c->spec.options));
+	count_option_calls(true);
+	assert_int_equal(conn_speculative_options_reset(c, tp.to), 0);
+	count_option_calls(false);
+	assert_int_equal(option_calls, 0);
+	assert_int_equal(c->options_set, 0);
+
+	/* A checkout for a program that set neither reads the defaults of
+	 * AF_INET from its new socket. */
+	fresh = socket(AF_INET, SOCK_STREAM, 0);
+	reader = conn_acquire();
+	reader->dest.family = AF_INET;
+	assert_true(conn_copy_socket_state(reader, fresh, tp.from, notes, 0) >= 0);
+	conn_release(reader);
+	close(fresh);
+	c->dest.family = AF_INET;
+	assert_int_equal(conn_speculative_options_reset(c, tp.to), 1);
+	assert_int_equal(getsockopt(tp.to, SOL_SOCKET, SO_RCVTIMEO, &got, &len), 0);
+	assert_int_equal(got.tv_sec, 0);
+	assert_int_equal(int_option(tp.to, IPPROTO_TCP, TCP_KEEPCNT),
+			 int_option(tp.from, IPPROTO_TCP, TCP_KEEPCNT));
+	assert_int_equal(c->options_set, notes & ~CONN_NOTE_FLAGS);
+	assert_ptr_equal(fdtab_take(tp.to), earlier);
+	conn_release(earlier);
+	conn_release(c);
+	tcp_pair_close(&tp);
+}
+
 /* Options sockpool cannot carry make the socket unpoolable; options with
  * no lasting effect do not. */
 static void test_unknown_option_breaks_harmless_one_does_not(void **state)
@@ -665,6 +756,8 @@ int main(void)
 		cmocka_unit_test(test_unknown_option_breaks_harmless_one_does_not),
 		cmocka_unit_test(test_dual_stack_v6only_cleared_is_harmless_set_is_refused),
 		cmocka_unit_test(test_copy_clears_what_the_program_did_not_set),
+		cmocka_unit_test(test_speculative_option_skips_what_the_socket_has),
+		cmocka_unit_test(test_speculative_reset_uses_the_defaults_read_before),
 	};
 
 	return cmocka_run_group_tests(tests, init_fdtab, NULL);

@@ -153,6 +153,32 @@ static void test_checkout_gives_most_recently_used_first(void **state)
 	assert_checkout(&key, -1);
 }
 
+/* A socket taken out and not used (socket() guessed wrong, speculate.h)
+ * goes back in its place by age, with its expiry; an expired one is
+ * closed instead. */
+static void test_put_back_keeps_age_order_and_expiry(void **state)
+{
+	struct dest_key key = v4_key(80);
+	int a = new_socket(NULL), b = new_socket(NULL), c = new_socket(NULL);
+	struct pool_socket taken_b, taken_a;
+
+	(void)state;
+	checkin(&key, a, TTL);
+	checkin(&key, b, 100);
+	assert_int_equal(pool_checkout(&pool, &key, &taken_b), b);
+	assert_int_equal(pool_checkout(&pool, &key, &taken_a), a);
+	assert_int_equal(taken_b.expires_ms, fake_now + 100);
+	checkin(&key, c, TTL);			/* the newest now */
+	pool_put_back(&pool, &key, taken_a);	/* older than c: before it */
+	assert_int_equal(pool_idle_count(&pool, &key), 2);
+	assert_checkout(&key, c);
+	assert_checkout(&key, a);
+	fake_now += 100;			/* b has expired meanwhile */
+	pool_put_back(&pool, &key, taken_b);
+	assert_int_equal(pool_idle_count(&pool, &key), 0);
+	assert_fd_closed(b);
+}
+
 static void test_per_destination_limit_evicts_that_destinations_oldest(void **state)
 {
 	struct dest_key key = v4_key(80), other = v4_key(81);
@@ -610,6 +636,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		POOL_TEST(test_checked_in_socket_is_checked_out_and_still_works),
 		POOL_TEST(test_checkout_gives_most_recently_used_first),
+		POOL_TEST(test_put_back_keeps_age_order_and_expiry),
 		POOL_TEST(test_per_destination_limit_evicts_that_destinations_oldest),
 		POOL_TEST(test_global_limit_evicts_the_globally_oldest),
 		POOL_TEST(test_expired_socket_is_closed_at_checkout),
