@@ -247,6 +247,7 @@ demo: all $(DEPS_DEMO)
 
 bench: all $(DEPS_BENCH)
 	@BUILD=$(abspath $(BUILD)) bench/run.sh
+	@BUILD=$(abspath $(BUILD)) bench/per_request.sh
 	@BUILD=$(abspath $(BUILD)) bench/share.sh
 
 bench-net: all $(DEPS_BENCH)

@@ -105,6 +105,7 @@ client_run() {	# kind threads
 	port=$NGINX_PORT
 	case $kind in
 	shim) launcher=("$BUILD/sockpool" --) ;;
+	nospec) launcher=("$BUILD/sockpool" --no-speculate --) ;;
 	keep) options=(-k) ;;
 	ceiling) options=(-k -s) ;;
 	haproxy) haproxy_start "$NGINX_PORT"; port=$HAPROXY_PORT ;;
@@ -132,16 +133,18 @@ client_run() {	# kind threads
 	fi
 }
 
-kinds=(plain shim keep ceiling haproxy nginxsc)
+kinds=(plain shim nospec keep ceiling haproxy nginxsc)
 declare -A kind_label=(
 	[plain]="new connection per request"
 	[shim]="the same under sockpool"
+	[nospec]="under sockpool --no-speculate"
 	[keep]="keep-alive (-k), the limit"
 	[ceiling]="keep-alive plus the program's socket(), setsockopt() x2, close() (-k -s)"
 	[haproxy]="via HAProxy sidecar (http-reuse always)"
 	[nginxsc]="via nginx sidecar (upstream keepalive)"
 )
-declare -A kind_short=([plain]="unpooled" [shim]="sockpool" [keep]="keep-alive (limit)" [ceiling]="-k + own calls"
+declare -A kind_short=([plain]="unpooled" [shim]="sockpool" [nospec]="sockpool --no-speculate"
+	[keep]="keep-alive (limit)" [ceiling]="-k + own calls"
 	[haproxy]="HAProxy sidecar" [nginxsc]="nginx sidecar")
 
 tw_start=$(host_time_wait)
@@ -385,6 +388,7 @@ report_rps() {
 
 report_targets() {
 	local threads
+	echo "- Speculative checkout (issue 14): sockpool reaches $(ratio "${median[shim_1]}" "${median[keep_1]}") of keep-alive with 1 thread (target ≥ 90 %: $(verdict "${median[shim_1]}" "${median[keep_1]}" 0.9)) and $(ratio "${median[shim_4]}" "${median[keep_4]}") with 4 (target ≥ 85 %: $(verdict "${median[shim_4]}" "${median[keep_4]}" 0.85)); $(ratio "${median[shim_1]}" "${median[ceiling_1]}") and $(ratio "${median[shim_4]}" "${median[ceiling_4]}") of the -k -s ceiling (target ≥ 110 %: $(verdict "${median[shim_1]}" "${median[ceiling_1]}" 1.1), $(verdict "${median[shim_4]}" "${median[ceiling_4]}" 1.1)); with --no-speculate $(ratio "${median[nospec_1]}" "${median[keep_1]}") and $(ratio "${median[nospec_4]}" "${median[keep_4]}") of keep-alive."
 	for threads in 1 4; do
 		echo "- $threads thread(s): sockpool reaches $(ratio "${median[shim_$threads]}" "${median[keep_$threads]}") of the keep-alive limit (target ≥ 90 %: $(verdict "${median[shim_$threads]}" "${median[keep_$threads]}" 0.9)), $(ratio "${median[shim_$threads]}" "${median[haproxy_$threads]}") of the HAProxy sidecar (target ≥ 130 %: $(verdict "${median[shim_$threads]}" "${median[haproxy_$threads]}" 1.3)), $(ratio "${median[shim_$threads]}" "${median[nginxsc_$threads]}") of the nginx sidecar and $(ratio "${median[shim_$threads]}" "${median[plain_$threads]}") of the unpooled rate; the ceiling (keep-alive with the per-request calls sockpool leaves to the program) is $(ratio "${median[ceiling_$threads]}" "${median[keep_$threads]}") of the limit, and sockpool reaches $(ratio "${median[shim_$threads]}" "${median[ceiling_$threads]}") of it."
 	done

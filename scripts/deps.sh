@@ -12,8 +12,8 @@
 #           the real clients of the compatibility tests, man for the
 #           man page test
 #   demo    nginx and what counts its connections (`make demo`)
-#   bench   the demo's, plus the HAProxy sidecar, callgrind and the
-#           plots (`make bench`)
+#   bench   the demo's, plus the HAProxy sidecar, callgrind, strace, ab
+#           and node (bench/per_request.sh), and the plots (`make bench`)
 #
 #   nothing missing        exit 0, silent
 #   missing, root          apt-get update + install, one line saying what
@@ -32,7 +32,8 @@ demo_packages=(nginx-light curl python3 iproute2 procps)
 test_packages=(clang libcmocka-dev "${demo_packages[@]}" python3-requests
 	apache2-utils openssl ruby php-cli php-curl libwww-perl nodejs
 	openjdk-17-jdk-headless man-db)
-bench_packages=("${demo_packages[@]}" python3-requests haproxy gnuplot-nox valgrind iputils-ping)
+bench_packages=("${demo_packages[@]}" python3-requests haproxy gnuplot-nox valgrind iputils-ping
+	strace apache2-utils nodejs)
 
 tasks=("$@")
 [ ${#tasks[@]} -gt 0 ] || tasks=(build test demo bench)
