@@ -47,9 +47,40 @@ static bool all_of(const char *p, size_t len, uint8_t cls)
 	return true;
 }
 
-static bool name_is(const char *name, size_t len, const char *lower)
+/* all_of(p, len, TEXT), eight bytes at a time where they are all printable
+ * ASCII (0x20 to 0x7e): header values are most of a head's bytes, and
+ * every response is scanned.  A word with any other byte (a tab, a
+ * control, 0x7f and up) is looked at byte by byte. */
+static bool all_text(const char *p, size_t len)
 {
-	return len == strlen(lower) && strncasecmp(name, lower, len) == 0;
+	const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+	size_t i = 0;
+
+	for (; i + 8 <= len; i += 8) {
+		uint64_t w;
+
+		memcpy(&w, p + i, sizeof(w));
+		/* A byte below 0x20, or above 0x7e (0x7f and every byte with
+		 * its high bit set), sets that byte's high bit here. */
+		if ((((w - ones * 0x20) & ~w) | ((w + ones * 0x01) | w)) & highs &&
+		    !all_of(p + i, 8, TEXT))
+			return false;
+	}
+	return all_of(p + i, len - i, TEXT);
+}
+
+/* Whether name (len bytes, already checked to be token or text bytes)
+ * is `lower` in any case.  lower holds lower-case letters and '-' only:
+ * setting bit 0x20 folds A-Z onto a-z, and of the bytes checked only '-'
+ * itself becomes '-' (0x0d would, but no token or text byte is 0x0d). */
+static inline bool name_is(const char *name, size_t len, const char *lower)
+{
+	if (len != strlen(lower))
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if ((name[i] | 0x20) != lower[i])
+			return false;
+	return true;
 }
 
 /* What the scanner learned from one head. */
@@ -81,7 +112,7 @@ static bool fast_header(struct fast_head *h, const char *line, size_t len)
 		return false;
 	for (v = colon + 1; v < end && (*v == ' ' || *v == '\t'); v++)
 		;
-	if (!all_of(v, (size_t)(end - v), TEXT))
+	if (!all_text(v, (size_t)(end - v)))
 		return false;
 	switch (name_len) {
 	case 14:
@@ -151,7 +182,7 @@ static bool fast_status_line(struct fast_head *h, const char *line, size_t len)
 		 (unsigned)(line[11] - '0');
 	h->http11 = line[7] == '1';
 	return status >= 200 && status <= 599 && status != 204 && status != 304 &&
-	       all_of(line + 12, len - 12, TEXT);
+	       all_text(line + 12, len - 12);
 }
 
 /* The header lines from `line` to the empty one that ends at end + 4

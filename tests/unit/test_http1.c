@@ -510,6 +510,50 @@ static void test_fast_path_takes_plain_heads_and_leaves_the_rest(void **state)
 	assert_true(http1_reusable(&t));
 }
 
+/* The fast path checks header values eight bytes at a time: a byte that
+ * is not printable ASCII (a tab, which is allowed, a control, 0x7f, a high
+ * byte) at every place in a word, and names in any case, get the verdict
+ * http-parser alone gives. */
+static void test_fast_path_agrees_at_every_byte_of_a_value(void **state)
+{
+	static const char odd[] = { '\t', 0x01, 0x7f, (char)0x80, (char)0xff, 'A' };
+	static const char *const names[] = { "X-Value", "CONNECTION", "Connection",
+					     "content-LENGTH" };
+
+	(void)state;
+	for (size_t n = 0; n < sizeof(names) / sizeof(names[0]); n++) {
+		for (size_t b = 0; b < sizeof(odd); b++) {
+			for (size_t at = 0; at < 20; at++) {
+				char resp[256], value[32];
+				bool verdict[2];
+
+				memset(value, 'k', sizeof(value));
+				memcpy(value, "keep-alive", 10);
+				value[at] = odd[b];
+				value[20] = '\0';
+				snprintf(resp, sizeof(resp), "HTTP/1.1 200 OK\r\n%s: %s\r\n%s\r\n\r\nabc",
+					 names[n], value,
+					 strcmp(names[n], "content-LENGTH") == 0 ? "X-Length: 3" :
+					 "Content-Length: 3");
+				for (int fast = 0; fast <= 1; fast++) {
+					struct http1_tracker t;
+
+					http1_fast_path = fast;
+					http1_init(&t);
+					feed_string_request(&t, GET);
+					feed_string_response(&t, resp);
+					verdict[fast] = http1_reusable(&t);
+				}
+				http1_fast_path = true;
+				if (verdict[0] != verdict[1])
+					fail_msg("%s with byte 0x%02x at %zu: reusable %d, %d with "
+						 "http-parser alone", names[n],
+						 (unsigned char)odd[b], at, verdict[1], verdict[0]);
+			}
+		}
+	}
+}
+
 /* The same on the request side: a plain POST's head is taken whole and
  * its body counted; a keyed POST is replay-safe, an unkeyed one not. */
 static void test_fast_path_takes_plain_requests(void **state)
@@ -733,6 +777,7 @@ int main(void)
 		cmocka_unit_test(test_garbage_after_a_good_request_is_unusable_but_still_http),
 		cmocka_unit_test(test_fast_path_takes_plain_heads_and_leaves_the_rest),
 		cmocka_unit_test(test_fast_path_takes_plain_requests),
+		cmocka_unit_test(test_fast_path_agrees_at_every_byte_of_a_value),
 		cmocka_unit_test(test_pipeline_up_to_the_outstanding_limit_is_followed),
 		cmocka_unit_test(test_head_is_matched_after_the_method_ring_wraps),
 		cmocka_unit_test(test_response_bytes_before_any_request_spoil_the_connection),
