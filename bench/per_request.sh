@@ -10,9 +10,11 @@
 #
 # Each client makes N and then 2N requests, each on a new connection of
 # its own, to a private nginx; the difference of the two totals, over N,
-# is the cost of one request with the process's start-up taken out.  The
-# counts barely move from run to run (a few calls of the runtime's own
-# housekeeping), so each is measured once.  BENCH_PR_REQUESTS (default
+# is the cost of one request with the process's start-up taken out.  Each
+# is measured once: sockpool's part does not move between runs, but event
+# loops do (curl polls more or less as responses come sooner or later: a
+# few calls per request either way), and so do interpreters' instruction
+# counts (garbage collection, JIT).  BENCH_PR_REQUESTS (default
 # 200) is N.  Output: bench/results/per_request.md (also on stdout).
 set -euo pipefail
 
@@ -109,12 +111,7 @@ for name in "${clients[@]}"; do
 		before=$(nginx_accepts)
 		calls[$name,$v]=$(per_request syscalls "$v" "$name")
 		accepts[$name,$v]=$(( $(nginx_accepts) - before ))
-		# node's JIT under valgrind takes minutes: its instructions are left out.
-		if [ "$name" = node ]; then
-			instr[$name,$v]=-
-		else
-			instr[$name,$v]=$(per_request instructions "$v" "$name")
-		fi
+		instr[$name,$v]=$(per_request instructions "$v" "$name")
 		echo "  $name $v: ${calls[$name,$v]} system calls, ${instr[$name,$v]} instructions per request; ${accepts[$name,$v]} connections for $(( 3 * n )) requests" >&2
 	done
 done
