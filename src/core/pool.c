@@ -81,7 +81,7 @@ static struct pool_dest *dest_find_or_add(struct pool *p, const struct dest_key 
 
 	if (d != NULL)
 		return d;
-	d = calloc(1, sizeof(*d) + p->max_idle_per_dest * sizeof(d->idle[0]));
+	d = calloc(1, sizeof(*d));
 	if (d == NULL)
 		return NULL;
 	d->key = *key;
@@ -107,6 +107,7 @@ static void dest_free_if_surplus(struct pool *p, struct pool_dest *d)
 		return;
 	HASH_DEL(p->dests, d);
 	p->ndests--;
+	free(d->idle);
 	free(d);
 }
 
@@ -259,9 +260,28 @@ static void pool_evict_oldest(struct pool *p, struct pool_dest *keep)
 		dest_free_if_surplus(p, oldest);
 }
 
+/* Room in d for one more idle socket than it holds. */
+static bool dest_grow(const struct pool *p, struct pool_dest *d)
+{
+	unsigned cap = d->cap == 0 ? 2 : d->cap * 2;
+	struct pool_idle *idle;
+
+	if (d->count < d->cap)
+		return true;
+	if (cap > p->max_idle_per_dest)
+		cap = p->max_idle_per_dest;
+	idle = realloc(d->idle, cap * sizeof(*idle));
+	if (idle == NULL)
+		return false;
+	d->idle = idle;
+	d->cap = cap;
+	return true;
+}
+
 /* Adds idle to d in its place by age (oldest first: a socket parked now
- * goes at the end), making room first.  Caller holds p->lock. */
-static void dest_insert(struct pool *p, struct pool_dest *d, struct pool_idle idle, uint64_t now)
+ * goes at the end), making room first; false (nothing added) when memory
+ * is short.  Caller holds p->lock. */
+static bool dest_insert(struct pool *p, struct pool_dest *d, struct pool_idle idle, uint64_t now)
 {
 	unsigned i;
 
@@ -269,6 +289,8 @@ static void dest_insert(struct pool *p, struct pool_dest *d, struct pool_idle id
 		idle_let_go(p, d, dest_take(p, d, 0));
 	else if (p->total_idle >= p->max_idle)
 		pool_evict_oldest(p, d);
+	if (!dest_grow(p, d))
+		return false;
 	for (i = d->count; i > 0 && d->idle[i - 1].idle_since_ms > idle.idle_since_ms; i--)
 		;
 	memmove(&d->idle[i + 1], &d->idle[i], (d->count - i) * sizeof(d->idle[0]));
@@ -279,6 +301,7 @@ static void dest_insert(struct pool *p, struct pool_dest *d, struct pool_idle id
 	pool_lower_next_sweep(p, d, now);
 	p->total_idle++;
 	stats_count(d->stats, SP_IDLE_NOW, 1);
+	return true;
 }
 
 int pool_checkin(struct pool *p, const struct dest_key *key, struct pool_socket s,
@@ -312,8 +335,11 @@ int pool_checkin(struct pool *p, const struct dest_key *key, struct pool_socket 
 		pthread_mutex_unlock(&p->lock);
 		goto refuse;
 	}
-	dest_insert(p, d, (struct pool_idle){ .s = s, .idle_since_ms = now, .expires_ms = expires_ms },
-		    now);
+	if (!dest_insert(p, d, (struct pool_idle){ .s = s, .idle_since_ms = now,
+						   .expires_ms = expires_ms }, now)) {
+		pthread_mutex_unlock(&p->lock);
+		goto refuse;
+	}
 	pthread_mutex_unlock(&p->lock);
 	return 0;
 refuse:
@@ -334,8 +360,12 @@ void pool_put_back(struct pool *p, const struct dest_key *key, struct pool_socke
 		sys.close(s.fd);
 		return;
 	}
-	dest_insert(p, d, (struct pool_idle){ .s = s, .idle_since_ms = s.idle_since_ms,
-					      .expires_ms = s.expires_ms }, now);
+	if (!dest_insert(p, d, (struct pool_idle){ .s = s, .idle_since_ms = s.idle_since_ms,
+						   .expires_ms = s.expires_ms }, now)) {
+		pthread_mutex_unlock(&p->lock);
+		sys.close(s.fd);
+		return;
+	}
 	pthread_mutex_unlock(&p->lock);
 }
 
@@ -600,6 +630,7 @@ static void pool_free_all(struct pool *p)
 		while (d->count > 0)
 			idle_close(dest_take(p, d, d->count - 1));
 		HASH_DEL(p->dests, d);
+		free(d->idle);
 		free(d);
 	}
 	p->ndests = 0;

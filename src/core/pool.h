@@ -98,7 +98,11 @@ struct pool_dest {
 	bool answered;		/* a connect to it has succeeded */
 	struct retry_budget budget;
 	UT_hash_handle hh;
-	struct pool_idle idle[];	/* max_idle_per_dest, oldest first */
+	/* Oldest first; room for cap, grown by doubling as sockets are parked
+	 * (up to max_idle_per_dest): a destination that keeps one socket, or
+	 * none, takes no room for more. */
+	struct pool_idle *idle;
+	unsigned cap;
 };
 
 /* Where an idle socket the pool lets go of for want of room goes instead
