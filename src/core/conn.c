@@ -422,24 +422,16 @@ uint32_t conn_take_untold_requests(struct conn *c)
 	return untold;
 }
 
-void conn_note_nonblocking(struct conn_ref ref, int value)
+void conn_note_fd_flags(struct conn_ref ref, int nonblock, int cloexec)
 {
 	int saved_errno = errno;
 
 	if (!conn_ref_lock(ref))
 		return;
-	ref.conn->nonblock = (int8_t)value;
-	pthread_mutex_unlock(&ref.conn->lock);
-	errno = saved_errno;
-}
-
-void conn_note_cloexec(struct conn_ref ref, int value)
-{
-	int saved_errno = errno;
-
-	if (!conn_ref_lock(ref))
-		return;
-	ref.conn->cloexec = (int8_t)value;
+	if (nonblock != CONN_FLAG_KEPT)
+		ref.conn->nonblock = (int8_t)nonblock;
+	if (cloexec != CONN_FLAG_KEPT)
+		ref.conn->cloexec = (int8_t)cloexec;
 	pthread_mutex_unlock(&ref.conn->lock);
 	errno = saved_errno;
 }

@@ -224,11 +224,11 @@ bool conn_may_step_in(const struct conn *c);
  * holds c->lock. */
 uint32_t conn_take_untold_requests(struct conn *c);
 
-/* The program set fd's O_NONBLOCK / FD_CLOEXEC to value (1 or 0), or
- * changed it where sockpool cannot be sure (-1: ask the kernel from now
- * on).  Keep errno. */
-void conn_note_nonblocking(struct conn_ref ref, int value);
-void conn_note_cloexec(struct conn_ref ref, int value);
+/* The program set fd's O_NONBLOCK and FD_CLOEXEC to these values (1 or
+ * 0), or changed one where sockpool cannot be sure (-1: ask the kernel
+ * from now on); CONN_FLAG_KEPT leaves one as it was.  Keeps errno. */
+#define CONN_FLAG_KEPT (-2)
+void conn_note_fd_flags(struct conn_ref ref, int nonblock, int cloexec);
 
 /* Whether c's fd is O_NONBLOCK / FD_CLOEXEC: as recorded, or asked of
  * the kernel when not known (-1 if the kernel cannot say). */

@@ -64,6 +64,12 @@ static bool option_is_harmless(int level, int name, const void *value, socklen_t
 	       (level == IPPROTO_TCP && name == TCP_QUICKACK);
 }
 
+/* Whether o holds exactly these bytes. */
+static bool same_value(const struct conn_option *o, const void *value, socklen_t len)
+{
+	return value != NULL && o->len == len && memcmp(o->value, value, len) == 0;
+}
+
 static int carried_option_index(int level, int name)
 {
 	for (size_t i = 0; i < NCARRIED; i++)
@@ -186,7 +192,7 @@ int conn_speculative_options_reset(struct conn *c, int fd)
 		unsigned i = (unsigned)__builtin_ctz(set);
 		const struct conn_option *now = &c->spec.options[i];
 
-		if ((now->len != value[i].len || memcmp(now->value, value[i].value, now->len) != 0) &&
+		if (!same_value(now, value[i].value, value[i].len) &&
 		    sys.setsockopt(fd, carried_options[i].level, carried_options[i].name,
 				   value[i].value, value[i].len) != 0)
 			return -1;
@@ -201,8 +207,7 @@ bool conn_option_already_set(const struct conn *c, int level, int name, const vo
 {
 	int i = carried_option_index(level, name);
 
-	return i >= 0 && (c->options_set & (1u << i)) && value != NULL &&
-	       c->options[i].len == len && memcmp(c->options[i].value, value, len) == 0;
+	return i >= 0 && (c->options_set & (1u << i)) && same_value(&c->options[i], value, len);
 }
 
 /* Reads option i of the program's new socket into c: the value to reset
@@ -273,8 +278,7 @@ bool conn_speculative_option(struct conn *c, int fd, int level, int name,
 	bit = 1u << i;
 	/* The same value the pooled socket already has: that call succeeded
 	 * once with these very bytes, and would again. */
-	if (!(pooled->notes & bit) || pooled->options[i].len != len ||
-	    memcmp(pooled->options[i].value, value, len) != 0) {
+	if (!(pooled->notes & bit) || !same_value(&pooled->options[i], value, len)) {
 		*rc = sys.setsockopt(fd, level, name, value, len);
 		if (*rc != 0)
 			return true;

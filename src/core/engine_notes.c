@@ -66,24 +66,21 @@ static void note_flags(int fd, int nonblock, int cloexec)
 		return;
 	ref = conn_ref_of_fd(fd);
 	if (engine_in_vfork_child()) {
-		if (nonblock >= 0)
-			conn_note_nonblocking(ref, -1);
+		if (nonblock != CONN_FLAG_KEPT)
+			conn_note_fd_flags(ref, -1, CONN_FLAG_KEPT);
 		if (cloexec == 0)
 			conn_note_shared(ref);
 		return;
 	}
-	if (nonblock >= 0)
-		conn_note_nonblocking(ref, nonblock);
-	if (cloexec >= 0)
-		conn_note_cloexec(ref, cloexec);
+	conn_note_fd_flags(ref, nonblock, cloexec);
 }
 
 void engine_note_fcntl(int fd, int cmd, uintptr_t arg)
 {
 	if (cmd == F_SETFL)
-		note_flags(fd, (arg & O_NONBLOCK) != 0, -1);
+		note_flags(fd, (arg & O_NONBLOCK) != 0, CONN_FLAG_KEPT);
 	else if (cmd == F_SETFD)
-		note_flags(fd, -1, (arg & FD_CLOEXEC) != 0);
+		note_flags(fd, CONN_FLAG_KEPT, (arg & FD_CLOEXEC) != 0);
 }
 
 void engine_note_ioctl(int fd, unsigned long request, const void *arg)
@@ -92,10 +89,10 @@ void engine_note_ioctl(int fd, unsigned long request, const void *arg)
 
 	if (request == FIONBIO && arg != NULL) {
 		memcpy(&on, arg, sizeof(on));
-		note_flags(fd, on != 0, -1);
+		note_flags(fd, on != 0, CONN_FLAG_KEPT);
 	} else if (request == FIOCLEX) {
-		note_flags(fd, -1, 1);
+		note_flags(fd, CONN_FLAG_KEPT, 1);
 	} else if (request == FIONCLEX) {
-		note_flags(fd, -1, 0);
+		note_flags(fd, CONN_FLAG_KEPT, 0);
 	}
 }

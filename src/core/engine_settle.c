@@ -63,32 +63,30 @@ void engine_settle_all(bool give_back)
 int engine_setsockopt(int fd, int level, int name, const void *value, socklen_t len)
 {
 	struct conn_ref ref = conn_ref_of_fd(fd);
-	int rc;
+	bool done = false;
+	int rc = 0;
 
-	/* A connected socket's record is exact while sockpool follows it and
-	 * no other fd holds it (whose calls it does not see): a value it
-	 * already has is not set again (the kernel would change nothing;
-	 * TCP_CORK, whose push a TCP_NODELAY may force, is not followed). */
-	if (ref.conn != NULL && __atomic_load_n(&ref.conn->state, __ATOMIC_RELAXED) == CONN_MANAGED &&
-	    !engine_in_vfork_child() && conn_ref_lock(ref)) {
-		bool known = ref.conn->state == CONN_MANAGED && !ref.conn->broken &&
-			     !ref.conn->shared && conn_option_already_set(ref.conn, level, name, value, len);
-
-		pthread_mutex_unlock(&ref.conn->lock);
-		if (known)
-			return 0;
-	}
-	if (ref.conn != NULL && speculative(ref.conn) && !engine_in_vfork_child() &&
-	    conn_ref_lock(ref)) {
-		bool done = ref.conn->state == CONN_SPECULATIVE &&
-			    conn_speculative_option(ref.conn, fd, level, name, value, len, &rc);
-
-		if (!done && ref.conn->state == CONN_SPECULATIVE)
+	if (ref.conn == NULL || engine_in_vfork_child() ||
+	    __atomic_load_n(&ref.conn->state, __ATOMIC_RELAXED) == CONN_CANDIDATE ||
+	    !conn_ref_lock(ref))
+		goto make_it;
+	if (ref.conn->state == CONN_MANAGED) {
+		/* A connected socket's record is exact while sockpool follows it
+		 * and no other fd holds it (whose calls it does not see): a
+		 * value it already has is not set again (the kernel would
+		 * change nothing; TCP_CORK, whose push a TCP_NODELAY may force,
+		 * is not followed). */
+		done = !ref.conn->broken && !ref.conn->shared &&
+		       conn_option_already_set(ref.conn, level, name, value, len);
+	} else if (ref.conn->state == CONN_SPECULATIVE) {
+		done = conn_speculative_option(ref.conn, fd, level, name, value, len, &rc);
+		if (!done)
 			speculate_settle(engine_context(), ref.conn, fd, true);
-		pthread_mutex_unlock(&ref.conn->lock);
-		if (done)
-			return rc;
 	}
+	pthread_mutex_unlock(&ref.conn->lock);
+	if (done)
+		return rc;
+make_it:
 	rc = sys.setsockopt(fd, level, name, value, len);
 	if (rc == 0)
 		engine_note_option_set(fd, level, name, value, len);

@@ -22,6 +22,8 @@ import socket
 import struct
 import sys
 
+from raw_http import get
+
 PORT, PATH, CLOSED = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
 ADDR = ("127.0.0.1", PORT)
 last_inode = None
@@ -31,28 +33,11 @@ def inode(sock):
     return os.fstat(sock.fileno()).st_ino
 
 
-def request(sock):
-    """One GET on a connected socket; the response is read in full."""
-    sock.sendall(b"GET %s HTTP/1.1\r\nHost: x\r\n\r\n" % PATH.encode())
-    data = b""
-    while b"\r\n\r\n" not in data:
-        chunk = sock.recv(4096)
-        if not chunk:
-            raise OSError("connection closed before the response")
-        data += chunk
-    head, body = data.split(b"\r\n\r\n", 1)
-    length = [int(l.split(b":")[1]) for l in head.split(b"\r\n")
-              if l.lower().startswith(b"content-length")][0]
-    while len(body) < length:
-        body += sock.recv(4096)
-    return head.split(b"\r\n")[0].decode()
-
-
 def plain_request():
     global last_inode
     s = socket.socket()
     s.connect(ADDR)
-    request(s)
+    get(s, PATH)
     last_inode = inode(s)
     s.close()
 
@@ -71,7 +56,7 @@ def attempt(fn):
 
 def connect_and_request(s):
     s.connect(ADDR)
-    return request(s)
+    return get(s, PATH)
 
 
 SCENARIOS = []
@@ -310,7 +295,7 @@ def nonblocking_connect(s):
     select.select([], [s], [], 5)
     err = s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
     s.setblocking(True)
-    return "%s, SO_ERROR %d, then %s" % (errno.errorcode.get(e, e), err, request(s))
+    return "%s, SO_ERROR %d, then %s" % (errno.errorcode.get(e, e), err, get(s, PATH))
 
 
 @scenario

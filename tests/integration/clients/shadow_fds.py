@@ -20,20 +20,9 @@ import os
 import socket
 import sys
 
+from raw_http import get
+
 port, path = int(sys.argv[1]), sys.argv[2]
-
-
-def request(s):
-    s.sendall(("GET %s HTTP/1.1\r\nHost: x\r\n\r\n" % path).encode())
-    data = b""
-    while b"\r\n\r\n" not in data:
-        data += s.recv(65536)
-    head, body = data.split(b"\r\n\r\n", 1)
-    length = [int(l.split(b":")[1]) for l in head.split(b"\r\n")
-              if l.lower().startswith(b"content-length")][0]
-    while len(body) < length:
-        body += s.recv(65536)
-    assert head.startswith(b"HTTP/1.1 200"), head
 
 
 def sockets_open():
@@ -47,14 +36,14 @@ def sockets_open():
 
 
 s = socket.create_connection(("127.0.0.1", port))
-request(s)
+assert get(s, path).startswith("HTTP/1.1 200")
 s.close()
 s = socket.create_connection(("127.0.0.1", port))
-request(s)
+assert get(s, path).startswith("HTTP/1.1 200")
 os.closerange(s.fileno() + 1, 1 << 20)
 s.close()
 s = socket.create_connection(("127.0.0.1", port))
-request(s)
+assert get(s, path).startswith("HTTP/1.1 200")
 t = socket.socket(fileno=os.dup(s.fileno()))
 s.close()
 t.close()

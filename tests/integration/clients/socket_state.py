@@ -10,20 +10,10 @@ import socket
 import struct
 import sys
 
+from raw_http import get
+
 host, port, path = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 TV = "ll"
-
-
-def request(sock):
-    sock.sendall(b"GET %s HTTP/1.1\r\nHost: x\r\n\r\n" % path.encode())
-    data = b""
-    while b"\r\n\r\n" not in data:
-        data += sock.recv(4096)
-    head, body = data.split(b"\r\n\r\n", 1)
-    length = [int(l.split(b":")[1]) for l in head.split(b"\r\n")
-              if l.lower().startswith(b"content-length")][0]
-    while len(body) < length:
-        body += sock.recv(4096)
 
 
 def check(sock, want_rcvtimeo, want_nodelay, want_keepalive, want_nonblock):
@@ -44,7 +34,7 @@ s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 s.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
 s.connect((host, port))
 check(s, (2, 0), True, True, False)
-request(s)
+get(s, path)
 s.close()
 
 # 2: timeout 5 s only.
@@ -52,7 +42,7 @@ s = socket.socket()
 s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, struct.pack(TV, 5, 0))
 s.connect((host, port))
 check(s, (5, 0), False, False, False)
-request(s)
+get(s, path)
 s.close()
 
 # 3: nothing set, but non-blocking: connect must look like a real one.
@@ -70,6 +60,6 @@ if err != 0:
     sys.exit(1)
 check(s, (0, 0), False, False, True)
 s.setblocking(True)
-request(s)
+get(s, path)
 s.close()
 print("requests=3 ok=3 errors=0")
